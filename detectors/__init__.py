@@ -1,0 +1,1 @@
+"""Detectors: pure, event-time state machines that turn records into alerts."""

@@ -1,0 +1,1 @@
+"""Ingest: NMEA framing, pyais decoding into records, validation and quarantine, sources."""

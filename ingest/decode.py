@@ -1,0 +1,375 @@
+"""From NMEA lines to records: framing, checksums, multi-part assembly, de-duplication, pyais
+decoding, validation. One :class:`NmeaDecoder` per input source; it keeps no file handles.
+
+Every line fed is counted once: either used (it contributed to a decoded message or carried
+metadata such as a ``$PGHP`` time) or rejected with a reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from pyais.bit_vector import bit_vector
+from pyais.messages import MSG_CLASS
+
+from ingest import quarantine as q
+from ingest.dedup import Deduplicator
+from ingest.framing import (
+    TagBlock,
+    gps_clock_time,
+    nmea_checksum,
+    parse_time_text,
+    payload_is_armoured,
+    pghp_time,
+    trailing_fields,
+)
+from ingest.quarantine import IngestStats, Reject
+from mda.records import PositionReport, VesselStatic
+
+Record = PositionReport | VesselStatic
+# What a decoder emits for a good message: the record, its event time (epoch s or None), and the
+# (line_no, raw) pairs it came from, so a later stage can still quarantine it with its lines.
+Decoded = tuple[Record, float | None, list[tuple[int, bytes]]]
+
+_POSITION_TYPES = frozenset({1, 2, 3, 18, 19, 27})
+_MIN_BITS = {1: 168, 2: 168, 3: 168, 18: 168, 19: 312, 27: 96, 5: 420, 24: 160}
+_NA_SPEED = {102.3, 63.0, 51.2}  # not available (102.3), and transponder noise values (GFW)
+
+
+def _clean_text(value: Any) -> str | None:
+    if not value:
+        return None
+    text = str(value).replace("@", "").strip()
+    return text or None
+
+
+class _Group:
+    __slots__ = ("count", "first_line", "lines", "parts", "station", "ts")
+
+    def __init__(self, count: int, first_line: int) -> None:
+        self.count = count
+        self.first_line = first_line
+        self.parts: list[tuple[bytes, int] | None] = [None] * count
+        self.lines: list[tuple[int, bytes]] = []
+        self.ts: float | None = None
+        self.station: str | None = None
+
+
+class NmeaDecoder:
+    """Stateful line-by-line decoder for one source.
+
+    Call :meth:`feed` per line, :meth:`flush` at the end; good messages accumulate in
+    ``self.out`` and rejected lines in ``self.rejects`` (the caller drains both).
+    """
+
+    def __init__(
+        self,
+        source: str,
+        stats: IngestStats,
+        dedup: Deduplicator,
+        max_fragment_wait_lines: int = 200,
+    ) -> None:
+        self.source = source
+        self.stats = stats
+        self.dedup = dedup
+        self.max_wait = max_fragment_wait_lines
+        self.out: list[Decoded] = []
+        self.rejects: list[Reject] = []
+        self._groups: dict[tuple[Any, ...], _Group] = {}
+        self._pghp_ts: float | None = None
+        self._clock_ts: float | None = None
+        self._last_line = 0
+        self._next_sweep = max_fragment_wait_lines
+
+    # -- rejects ---------------------------------------------------------------------------
+    def _reject(self, line_no: int, raw: bytes, reason: str, detail: str = "") -> None:
+        self.stats.rejected[reason] += 1
+        self.rejects.append(
+            Reject(self.source, line_no, raw.decode("utf-8", "replace"), reason, detail))
+
+    def reject_lines(self, lines: list[tuple[int, bytes]], reason: str, detail: str = "") -> None:
+        for line_no, raw in lines:
+            self._reject(line_no, raw, reason, detail)
+
+    # -- lines -----------------------------------------------------------------------------
+    def feed(self, line_no: int, raw: bytes) -> None:
+        """Process one input line (without its line ending)."""
+        self.stats.lines_read += 1
+        self._last_line = line_no
+        if line_no >= self._next_sweep:
+            self._sweep(line_no)
+        line = raw.strip()
+        if not line:
+            self._reject(line_no, raw, q.BLANK)
+            return
+        first = line[0]
+        if first == 33:  # "!": the common case, a bare sentence
+            self._sentence(line_no, raw, line, None, None)
+            return
+        if first == 35:  # "#"
+            self._reject(line_no, raw, q.COMMENT)
+            return
+        segments = line.split(b"\\")
+        head = segments[0]
+        prefix_ts: float | None = None
+        if head and head[0] not in (33, 36):
+            # A receive-time prefix before the sentence (or before the first tag block).
+            cut = min((i for i in (head.find(b"!"), head.find(b"$")) if i >= 0), default=-1)
+            prefix = head if cut < 0 else head[:cut]
+            if len(segments) == 1 and cut < 0:
+                self._reject(line_no, raw, q.NOT_NMEA)
+                return
+            prefix_ts = parse_time_text(prefix)
+            if prefix_ts is None:
+                self._reject(line_no, raw, q.BAD_TIME_PREFIX)
+                return
+            head = b"" if cut < 0 else head[cut:]
+        if len(segments) == 1:
+            self._sentence(line_no, raw, head, None, prefix_ts)
+            return
+        # Tag blocks: [head, tag, sentence, tag, sentence, ...]. Each sentence on the line counts
+        # as one line unit (a few feeds put several tag-blocked sentences on one line).
+        pieces = [(None, head)] if head else []
+        for i in range(1, len(segments), 2):
+            sentence = segments[i + 1] if i + 1 < len(segments) else b""
+            if sentence:
+                pieces.append((TagBlock(segments[i]), sentence))
+        if not pieces:
+            self.stats.lines_used += 1  # a tag block alone (DMA "si:AISD" lines) is metadata
+            return
+        self.stats.lines_read += len(pieces) - 1
+        for tag, sentence in pieces:
+            self._sentence(line_no, raw, sentence, tag, prefix_ts)
+
+    def _sentence(
+        self,
+        line_no: int,
+        raw: bytes,
+        s: bytes,
+        tag: TagBlock | None,
+        prefix_ts: float | None,
+    ) -> bool | None:
+        """Handle one sentence. Returns True if used, None if the line was rejected."""
+        star = s.find(b"*")
+        if star < 0 or len(s) < star + 3:
+            self._reject(line_no, raw, q.NO_CHECKSUM)
+            return None
+        body = s[1:star]
+        try:
+            want = int(s[star + 1:star + 3], 16)
+        except ValueError:
+            self._reject(line_no, raw, q.MALFORMED, "checksum is not hex")
+            return None
+        if nmea_checksum(body) != want:
+            self._reject(line_no, raw, q.BAD_CHECKSUM)
+            return None
+        fields = body.split(b",")
+        kind = fields[0][-3:]
+        if s[0] == 36:  # "$"
+            if fields[0].endswith(b"PGHP"):
+                self._pghp_ts = pghp_time(fields)
+            elif kind in (b"RMC", b"ZDA"):
+                ts = gps_clock_time(fields)
+                if ts is None:
+                    self._reject(line_no, raw, q.NON_AIS, "GPS clock sentence without a time")
+                    return None
+                self._clock_ts = ts
+            else:
+                self._reject(line_no, raw, q.NON_AIS, fields[0].decode("ascii", "replace"))
+                return None
+            self.stats.lines_used += 1
+            return True
+        if kind != b"VDM" and kind != b"VDO":
+            self._reject(line_no, raw, q.NON_AIS, fields[0].decode("ascii", "replace"))
+            return None
+        if len(fields) != 7:
+            self._reject(line_no, raw, q.MALFORMED, f"{len(fields)} fields")
+            return None
+        _, f_count, f_num, seq, chan, payload, f_fill = fields
+        try:
+            count = int(f_count)
+            num = int(f_num)
+            fill = int(f_fill)
+        except ValueError:
+            self._reject(line_no, raw, q.MALFORMED, "fragment fields are not numbers")
+            return None
+        if not (1 <= count <= 9 and 1 <= num <= count and 0 <= fill <= 5):
+            self._reject(line_no, raw, q.MALFORMED, "fragment count, number or fill bits")
+            return None
+        if not payload:
+            self._reject(line_no, raw, q.EMPTY_PAYLOAD)
+            return None
+        # Event time: the Gatehouse header just before, the tag block, the trailing fields,
+        # the line prefix, and last the receiver's GPS clock.
+        station: str | None = None
+        ts = self._pghp_ts
+        self._pghp_ts = None
+        if tag is not None:
+            station = tag.station
+            if ts is None:
+                ts = tag.ts
+        trailing = s[star + 3:]
+        if trailing:
+            t_ts, t_station = trailing_fields(trailing)
+            station = station or t_station
+            if ts is None:
+                ts = t_ts
+        if ts is None:
+            ts = prefix_ts if prefix_ts is not None else self._clock_ts
+        self.stats.lines_used += 1
+        if count == 1:
+            self._message(payload, fill, ts, station, [(line_no, raw)])
+            return True
+        # Multi-part: group by tag-block group id when present, else (seq id, channel, count).
+        if tag is not None and tag.group is not None:
+            key: tuple[Any, ...] = ("g", tag.group[2], count)
+        else:
+            key = (seq, chan, count)
+        group = self._groups.get(key)
+        if group is not None and group.parts[num - 1] is not None:
+            self._drop_group(key, group, "a new group reused its sequence id")
+            group = None
+        if group is None:
+            group = _Group(count, line_no)
+            self._groups[key] = group
+        group.parts[num - 1] = (payload, fill)
+        group.lines.append((line_no, raw))
+        if group.ts is None:
+            group.ts = ts
+        group.station = group.station or station
+        if all(p is not None for p in group.parts):
+            del self._groups[key]
+            full = b"".join(p[0] for p in group.parts if p is not None)
+            last = group.parts[-1]
+            assert last is not None
+            self._message(full, last[1], group.ts, group.station, group.lines)
+        return True
+
+    def _drop_group(self, key: tuple[Any, ...], group: _Group, why: str) -> None:
+        self._groups.pop(key, None)
+        # These lines were counted as used when they arrived; move them to the rejects.
+        self.stats.lines_used -= len(group.lines)
+        self.reject_lines(group.lines, q.MISSING_FRAGMENT, why)
+
+    def _sweep(self, line_no: int) -> None:
+        """Bounded wait: a multi-part group not complete within ``max_wait`` lines is dropped."""
+        self._next_sweep = line_no + max(1, self.max_wait // 4)
+        for key, group in list(self._groups.items()):
+            if line_no - group.first_line > self.max_wait:
+                self._drop_group(key, group, f"incomplete after {self.max_wait} lines")
+
+    def flush(self) -> None:
+        """End of input: incomplete groups are rejected."""
+        for key, group in list(self._groups.items()):
+            self._drop_group(key, group, "incomplete at end of input")
+
+    # -- messages --------------------------------------------------------------------------
+    def _message(self, payload: bytes, fill: int, ts: float | None, station: str | None,
+                 lines: list[tuple[int, bytes]]) -> None:
+        stats = self.stats
+        if not payload_is_armoured(payload):
+            stats.lines_used -= len(lines)
+            self.reject_lines(lines, q.BAD_PAYLOAD)
+            return
+        if self.dedup.is_duplicate(payload, ts):
+            stats.lines_used -= len(lines)
+            stats.messages_duplicate += 1
+            self.reject_lines(lines, q.DUPLICATE)
+            return
+        msg_type = (payload[0] - 48) if payload[0] < 88 else (payload[0] - 56)
+        bits = len(payload) * 6 - fill
+        if bits < _MIN_BITS.get(msg_type, 38):
+            stats.lines_used -= len(lines)
+            self.reject_lines(lines, q.TRUNCATED_PAYLOAD, f"type {msg_type}: {bits} bits")
+            return
+        try:
+            msg = MSG_CLASS[msg_type].from_vector(bit_vector(payload, fill))
+        except Exception as exc:  # pyais raises many kinds; none may stop the stream
+            stats.lines_used -= len(lines)
+            self.reject_lines(lines, q.UNDECODABLE, f"{type(exc).__name__}: {exc}"[:200])
+            return
+        stats.messages_decoded += 1
+        stats.message_types[msg_type] += 1
+        if msg_type in _POSITION_TYPES:
+            self._position(msg, msg_type, ts, station, lines)
+            if msg_type == 19:
+                self._static(msg, msg_type, ts, lines, count=False)
+        elif msg_type == 5 or msg_type == 24:
+            self._static(msg, msg_type, ts, lines)
+
+    def _invalid(self, mmsi: int, lines: list[tuple[int, bytes]]) -> bool:
+        if 100_000_000 <= mmsi <= 999_999_999:
+            return False
+        self.stats.lines_used -= len(lines)
+        self.reject_lines(lines, q.INVALID_MMSI, f"MMSI {mmsi} is not nine digits")
+        return True
+
+    def _position(self, msg: Any, msg_type: int, ts: float | None, station: str | None,
+                  lines: list[tuple[int, bytes]]) -> None:
+        mmsi = msg.mmsi
+        if self._invalid(mmsi, lines):
+            return
+        lat = msg.lat
+        lon = msg.lon
+        stats = self.stats
+        if lat == 91.0 or lon == 181.0 or lat is None or lon is None:
+            stats.positions_without_position += 1
+            return
+        if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
+            stats.lines_used -= len(lines)
+            self.reject_lines(lines, q.POSITION_OUT_OF_RANGE, f"lat {lat} lon {lon}")
+            return
+        speed = msg.speed
+        course = msg.course
+        if msg_type == 27:
+            sog = None if speed is None or speed >= 63 else float(speed)
+            cog = None if course is None or course >= 360 else float(course)
+            heading = None
+        else:
+            sog = None if speed is None or speed in _NA_SPEED else speed
+            cog = None if course is None or course >= 360.0 else course
+            heading = msg.heading
+            if heading is not None and heading >= 360:
+                heading = None
+        status = getattr(msg, "status", None)
+        nav = None if status is None else int(status)
+        if nav == 15:
+            nav = None
+        stats.positions += 1
+        if ts is None:
+            stats.positions_untimed += 1
+        report = PositionReport(
+            None if ts is None else datetime.fromtimestamp(ts, UTC),
+            mmsi, lat, lon, sog, cog, heading, nav, msg_type, station or self.source,
+        )
+        self.out.append((report, ts, lines))
+
+    def _static(self, msg: Any, msg_type: int, ts: float | None,
+                lines: list[tuple[int, bytes]], count: bool = True) -> None:
+        mmsi = msg.mmsi
+        if count and self._invalid(mmsi, lines):
+            return
+        get: Callable[[str], Any] = lambda name: getattr(msg, name, None)  # noqa: E731
+        to_bow, to_stern = get("to_bow"), get("to_stern")
+        to_port, to_stbd = get("to_port"), get("to_starboard")
+        length = (to_bow or 0) + (to_stern or 0)
+        beam = (to_port or 0) + (to_stbd or 0)
+        ship_type = get("ship_type")
+        imo = get("imo")
+        draught = get("draught")
+        static = VesselStatic(
+            ts=None if ts is None else datetime.fromtimestamp(ts, UTC),
+            mmsi=mmsi,
+            imo=int(imo) if imo else None,
+            name=_clean_text(get("shipname")),
+            callsign=_clean_text(get("callsign")),
+            ship_type=int(ship_type) if ship_type else None,
+            length_m=float(length) if length else None,
+            beam_m=float(beam) if beam else None,
+            draught_m=float(draught) if draught else None,
+            destination=_clean_text(get("destination")),
+        )
+        self.stats.statics += 1
+        self.out.append((static, ts, lines))

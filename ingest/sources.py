@@ -1,0 +1,87 @@
+"""Input sources for the embedded runner: files (plain or gzip, by content), or stdin.
+
+A source yields raw lines (bytes, without line endings) and picks the decoder that fits its
+first lines: JSON lines, a decoded-AIS CSV table, or NMEA.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from ingest.decode import NmeaDecoder
+from ingest.dedup import Deduplicator
+from ingest.quarantine import IngestStats
+from ingest.tables import TableDecoder, looks_like_table_header
+
+
+def sniff_format(first_lines: list[bytes]) -> str:
+    """``"jsonl"``, ``"csv"`` or ``"nmea"`` from the first non-blank, non-comment line."""
+    for raw in first_lines:
+        line = raw.strip().lstrip(b"\xef\xbb\xbf")
+        if not line or line.startswith(b"#"):
+            continue
+        if line.startswith(b"{"):
+            return "jsonl"
+        if b"!" not in line and b"$" not in line and b"\\" not in line:
+            text = line.decode("utf-8", "replace")
+            if looks_like_table_header(text):
+                return "csv"
+        return "nmea"
+    return "nmea"
+
+
+@dataclass
+class Source:
+    """One input: a path (``-`` for stdin) and its byte size when known (for progress)."""
+
+    name: str
+    size: int | None = None
+    _handle: BinaryIO | None = field(default=None, repr=False)
+
+    @classmethod
+    def open(cls, name: str) -> Source:
+        if name == "-":
+            return cls("-", None, sys.stdin.buffer)
+        path = Path(name)
+        if not path.is_file():
+            raise FileNotFoundError(f"input not found: {name}")
+        return cls(name, path.stat().st_size)
+
+    def lines(self) -> Iterator[bytes]:
+        """Raw lines without line endings; gzip is recognised by its magic bytes."""
+        if self._handle is not None:
+            stream: BinaryIO = self._handle
+        else:
+            stream = open(self.name, "rb")  # noqa: SIM115 - closed below
+        self._raw = stream
+        try:
+            raw = stream
+            head = raw.peek(2)[:2] if isinstance(raw, io.BufferedReader) else b""
+            if head == b"\x1f\x8b":
+                raw = gzip.open(raw, "rb")  # type: ignore[assignment]
+            for line in raw:
+                yield line.rstrip(b"\r\n")
+        finally:
+            if self._handle is None:
+                stream.close()
+
+    def position(self) -> int:
+        """Bytes consumed so far of the underlying file (compressed bytes for gzip)."""
+        raw = getattr(self, "_raw", None)
+        try:
+            return int(raw.tell()) if raw is not None else 0
+        except (OSError, ValueError):
+            return 0
+
+
+def make_decoder(source: str, fmt: str, stats: IngestStats,
+                 dedup: Deduplicator) -> NmeaDecoder | TableDecoder:
+    if fmt == "nmea":
+        return NmeaDecoder(source, stats, dedup)
+    return TableDecoder(source, stats, fmt)

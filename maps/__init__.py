@@ -1,0 +1,1 @@
+"""Maps and exports (see issue 5)."""

@@ -1,0 +1,26 @@
+"""Small geodesy and unit helpers (spherical Earth, good to ~0.5 %)."""
+
+from __future__ import annotations
+
+import math
+
+EARTH_RADIUS_M = 6_371_008.8
+M_PER_NM = 1852.0
+KN_PER_MPS = 3600.0 / M_PER_NM
+
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres between two WGS84 points (degrees)."""
+    p1 = math.radians(lat1)
+    p2 = math.radians(lat2)
+    dp = p2 - p1
+    dl = math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def implied_speed_kn(distance_m: float, seconds: float) -> float | None:
+    """Speed in knots needed to cover ``distance_m`` in ``seconds``; ``None`` for no time."""
+    if seconds <= 0:
+        return None
+    return distance_m / seconds * KN_PER_MPS

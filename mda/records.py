@@ -1,0 +1,120 @@
+"""The data contracts (BRIEF section 4): position and static records, and alerts.
+
+Records are frozen, slotted dataclasses. Units are in the field names; times are
+timezone-aware UTC datetimes. Missing values ("not available" codes) are ``None``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+AlertKind = str  # "gap", "rendezvous", "loitering", "zone_entry", "zone_exit", "spoofing", ...
+AlertStatus = Literal["open", "closed", "retracted"]
+Severity = Literal["info", "low", "medium", "high"]
+
+# ITU-R M.1371 navigational status codes that mean the vessel is not under way.
+NAV_AT_ANCHOR = 1
+NAV_MOORED = 5
+NAV_AGROUND = 6
+
+
+@dataclass(frozen=True, slots=True)
+class PositionReport:
+    """One position fix of one vessel (AIS types 1-3, 18, 19, 27, or a decoded CSV row)."""
+
+    ts: datetime | None
+    mmsi: int
+    lat: float
+    lon: float
+    sog_kn: float | None
+    cog_deg: float | None
+    heading_deg: int | None
+    nav_status: int | None
+    msg_type: int
+    source: str = ""
+
+    @property
+    def epoch_s(self) -> float:
+        """Event time in seconds since the Unix epoch (raises if the report has no time)."""
+        if self.ts is None:
+            raise ValueError("position report has no timestamp")
+        return self.ts.timestamp()
+
+
+@dataclass(frozen=True, slots=True)
+class VesselStatic:
+    """Static and voyage data of one vessel (AIS types 5, 19, 24, or a decoded CSV row)."""
+
+    ts: datetime | None
+    mmsi: int
+    imo: int | None = None
+    name: str | None = None
+    callsign: str | None = None
+    ship_type: int | None = None
+    length_m: float | None = None
+    beam_m: float | None = None
+    draught_m: float | None = None
+    destination: str | None = None
+
+
+def iso_utc(ts: datetime | None) -> str | None:
+    """ISO 8601 with a ``Z`` suffix, to the millisecond; ``None`` stays ``None``."""
+    if ts is None:
+        return None
+    return ts.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def alert_id(kind: str, mmsi: int, other_mmsi: int | None, start: datetime,
+             zone_id: str | None = None) -> str:
+    """Deterministic alert id: the same event in a replay, a restart or a duplicate delivery
+    gets the same id, so sinks can upsert."""
+    key = f"{kind}|{mmsi}|{other_mmsi or ''}|{iso_utc(start)}|{zone_id or ''}"
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One state of an alert's lifecycle (``open`` -> updates -> ``closed`` or ``retracted``)."""
+
+    alert_id: str
+    kind: AlertKind
+    status: AlertStatus
+    severity: Severity
+    mmsi: int
+    start: datetime
+    end: datetime | None
+    lat: float
+    lon: float
+    summary: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    vessel: dict[str, Any] = field(default_factory=dict)
+    other_mmsi: int | None = None
+    zone_id: str | None = None
+    zone_name: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The alert as the JSON object of BRIEF section 4."""
+        return {
+            "alert_id": self.alert_id,
+            "kind": self.kind,
+            "status": self.status,
+            "severity": self.severity,
+            "mmsi": self.mmsi,
+            "other_mmsi": self.other_mmsi,
+            "start": iso_utc(self.start),
+            "end": iso_utc(self.end),
+            "lat": round(self.lat, 6),
+            "lon": round(self.lon, 6),
+            "zone_id": self.zone_id,
+            "zone_name": self.zone_name,
+            "vessel": self.vessel,
+            "evidence": self.evidence,
+            "summary": self.summary,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), separators=(",", ":"), sort_keys=False)

@@ -1,0 +1,258 @@
+"""The embedded runner: one process, no broker. Sources -> decoders -> event-time ordering ->
+detectors -> alerts. It is the default way to run, and what tests use for detector logic.
+
+Event time: records are released to detectors in time order once the watermark (the newest
+event time seen, less the allowed lateness) passes them; a record older than the watermark is
+rejected as too late. Detectors are advanced to each released record's time and then to the
+watermark, so time-driven alerts (a vessel silent too long) fire while the vessel is silent.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import chain, islice
+from typing import Any
+
+from detectors.base import REGISTRY, Detector, DetectorContext
+from ingest import quarantine as q
+from ingest.decode import Decoded, NmeaDecoder
+from ingest.dedup import Deduplicator
+from ingest.quarantine import IngestStats, Reject
+from ingest.sources import Source, make_decoder, sniff_format
+from ingest.tables import TableDecoder
+from mda.records import Alert, PositionReport, VesselStatic, iso_utc
+from mda.settings import Settings, preset_settings
+from mda.vessels import VesselRegistry
+
+AlertSink = Callable[[Alert], None]
+RejectSink = Callable[[Reject], None]
+Progress = Callable[[int], None]  # bytes of input consumed since the last call
+
+_CHUNK = 4096
+
+
+@dataclass
+class Summary:
+    """What a run did; ``as_dict`` is the ``--stats`` JSON."""
+
+    stats: IngestStats
+    vessels: int
+    alerts: Counter[str]
+    alerts_open: int
+    first_ts: float | None
+    last_ts: float | None
+    clock_ts: float | None
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        s = self.stats
+        to_iso = (lambda t: None if t is None else iso_utc(datetime.fromtimestamp(t, UTC)))
+        return {
+            "inputs": self.inputs,
+            "lines_read": s.lines_read,
+            "lines_used": s.lines_used,
+            "messages_decoded": s.messages_decoded,
+            "messages_duplicate": s.messages_duplicate,
+            "rejected": dict(sorted(s.rejected.items())),
+            "lines_rejected": sum(s.rejected.values()),
+            "message_types": {str(k): v for k, v in sorted(s.message_types.items())},
+            "positions": s.positions,
+            "positions_without_position": s.positions_without_position,
+            "positions_untimed": s.positions_untimed,
+            "statics": s.statics,
+            "vessels": self.vessels,
+            "alerts": dict(sorted(self.alerts.items())),
+            "alerts_open_at_end": self.alerts_open,
+            "first_event_time": to_iso(self.first_ts),
+            "last_event_time": to_iso(self.last_ts),
+            "clock_at_end": to_iso(self.clock_ts),
+        }
+
+
+def build_detectors(settings: Settings, context: DetectorContext) -> list[Detector[Any]]:
+    """One instance of every enabled detector, in registry order."""
+    out: list[Detector[Any]] = []
+    for name, det_settings in settings.detectors.items():
+        if det_settings.enabled:
+            out.append(REGISTRY[name](det_settings, context))
+    return out
+
+
+class EmbeddedRunner:
+    """Runs the whole pipeline in-process (see the module docstring)."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        on_alert: AlertSink | None = None,
+        on_reject: RejectSink | None = None,
+        context: DetectorContext | None = None,
+    ) -> None:
+        self.settings = settings or preset_settings()
+        self.on_alert = on_alert or (lambda a: None)
+        self.on_reject = on_reject or (lambda r: None)
+        self.stats = IngestStats()
+        self.registry = VesselRegistry()
+        self.dedup = Deduplicator(self.settings.ingest.duplicate_window_s)
+        base = context or DetectorContext()
+        self.context = DetectorContext(
+            vessel_info=self.registry.info, shore_distance_nm=base.shore_distance_nm)
+        self.detectors = build_detectors(self.settings, self.context)
+        self._lateness = self.settings.ingest.allowed_lateness_s
+        self._heap: list[tuple[float, int, float, float, int, PositionReport]] = []
+        self._seq = 0
+        self._max_ts = float("-inf")
+        self._watermark = float("-inf")
+        self._first_ts: float | None = None
+        self._mmsis: set[int] = set()
+        self._alert_kind: dict[str, str] = {}
+        self._alert_status: dict[str, str] = {}
+        self._decoders: list[NmeaDecoder | TableDecoder] = []
+
+    # -- public ----------------------------------------------------------------------------
+    def run(self, sources: Iterable[Source], until: datetime | None = None,
+            progress: Progress | None = None) -> Summary:
+        """Replay ``sources`` (merged in event-time order) to the end, then advance the clock
+        to ``until`` if given. Returns the summary."""
+        srcs = list(sources)
+        streams = [self._items(s, progress) for s in srcs]
+        merged: Iterator[Decoded] = (
+            streams[0] if len(streams) == 1
+            else heapq.merge(*streams, key=lambda d: float("-inf") if d[1] is None else d[1]))
+        self.feed(merged)
+        self.finish(until)
+        return self.summary(srcs)
+
+    def feed(self, items: Iterable[Decoded]) -> None:
+        """Take decoded records (record, event time, lines) in arrival order."""
+        heap = self._heap
+        lateness = self._lateness
+        mmsis = self._mmsis
+        for rec, ts, lines in items:
+            mmsis.add(rec.mmsi)
+            if type(rec) is VesselStatic:
+                self.registry.update(rec)
+                continue
+            if ts is None:
+                continue  # kept out of time-based detection (counted as untimed)
+            if ts < self._watermark:
+                self.stats.lines_used -= len(lines)
+                self._reject_lines(rec, lines, ts)
+                continue
+            assert isinstance(rec, PositionReport)
+            self._seq += 1
+            heapq.heappush(heap, (ts, rec.mmsi, rec.lat, rec.lon, self._seq, rec))
+            if ts > self._max_ts:
+                if self._first_ts is None:
+                    self._first_ts = ts
+                self._max_ts = ts
+                wm = ts - lateness
+                if wm > self._watermark:
+                    self._watermark = wm
+                    self._release(wm)
+
+    def finish(self, until: datetime | None = None) -> None:
+        """End of input: release everything held back, then advance to ``until``."""
+        if self._heap:
+            self._watermark = max(self._watermark, self._max_ts)
+            self._release(self._watermark)
+        elif self._max_ts > self._watermark:
+            self._watermark = self._max_ts
+            self._advance(self._watermark)
+        if until is not None:
+            t = until.timestamp()
+            if t > self._watermark:
+                self._watermark = t
+                self._advance(t)
+
+    def summary(self, sources: list[Source] | None = None) -> Summary:
+        kinds = Counter(self._alert_kind.values())
+        still_open = sum(1 for s in self._alert_status.values() if s == "open")
+        return Summary(
+            stats=self.stats,
+            vessels=len(self._mmsis),
+            alerts=kinds,
+            alerts_open=still_open,
+            first_ts=self._first_ts,
+            last_ts=None if self._max_ts == float("-inf") else self._max_ts,
+            clock_ts=None if self._watermark == float("-inf") else self._watermark,
+            inputs=[{"name": s.name} for s in sources or []],
+        )
+
+    # -- internals -------------------------------------------------------------------------
+    def _items(self, source: Source, progress: Progress | None) -> Iterator[Decoded]:
+        """Decoded records of one source, rejects sent to the sink as they come."""
+        lines = source.lines()
+        head = list(islice(lines, 20))
+        decoder = make_decoder(source.name, sniff_format(head), self.stats, self.dedup)
+        if isinstance(decoder, NmeaDecoder):
+            decoder.max_wait = self.settings.ingest.max_fragment_wait_lines
+        self._decoders.append(decoder)
+        feed = decoder.feed
+        out = decoder.out
+        rejects = decoder.rejects
+        on_reject = self.on_reject
+        pos = 0
+        n = 0
+        for n, raw in enumerate(chain(head, lines), 1):
+            feed(n, raw)
+            if n % _CHUNK == 0:
+                if rejects:
+                    for r in rejects:
+                        on_reject(r)
+                    rejects.clear()
+                if out:
+                    yield from out
+                    out.clear()
+                if progress is not None:
+                    now = source.position()
+                    progress(now - pos)
+                    pos = now
+        decoder.flush()
+        for r in rejects:
+            on_reject(r)
+        rejects.clear()
+        yield from out
+        out.clear()
+        if progress is not None and source.size:
+            progress(source.size - pos)
+
+    def _reject_lines(self, rec: PositionReport | VesselStatic, lines: list[tuple[int, bytes]],
+                      ts: float) -> None:
+        late = self._watermark - ts
+        source = rec.source if isinstance(rec, PositionReport) else ""
+        for line_no, raw in lines:
+            self.stats.rejected[q.TOO_LATE] += 1
+            self.on_reject(Reject(source, line_no, raw.decode("utf-8", "replace"), q.TOO_LATE,
+                                  f"{late:.1f} s behind the watermark"))
+
+    def _release(self, watermark: float) -> None:
+        heap = self._heap
+        while heap and heap[0][0] <= watermark:
+            item = heapq.heappop(heap)
+            ts = item[0]
+            rec = item[5]
+            for det in self.detectors:
+                alerts = det.advance(ts)
+                if alerts:
+                    self._emit(alerts)
+                alerts = det.step(rec, ts)
+                if alerts:
+                    self._emit(alerts)
+        self._advance(watermark)
+
+    def _advance(self, t: float) -> None:
+        for det in self.detectors:
+            alerts = det.advance(t)
+            if alerts:
+                self._emit(alerts)
+
+    def _emit(self, alerts: list[Alert]) -> None:
+        for alert in alerts:
+            self._alert_kind[alert.alert_id] = alert.kind
+            self._alert_status[alert.alert_id] = alert.status
+            self.on_alert(alert)

@@ -1,0 +1,43 @@
+"""What is known of each vessel: static data merged over time, and the flag from the MID."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from mda.flags import flag_of
+from mda.records import VesselStatic
+
+_FIELDS = [f.name for f in fields(VesselStatic) if f.name not in ("ts", "mmsi")]
+
+
+class VesselRegistry:
+    """Merges static reports per MMSI (later non-empty values win; class B type 24 parts A and
+    B fill different fields)."""
+
+    def __init__(self) -> None:
+        self._known: dict[int, dict[str, Any]] = {}
+
+    def update(self, static: VesselStatic) -> None:
+        entry = self._known.setdefault(static.mmsi, {})
+        for name in _FIELDS:
+            value = getattr(static, name)
+            if value is not None:
+                entry[name] = value
+
+    def info(self, mmsi: int) -> dict[str, Any]:
+        """Name, callsign, IMO, ship type, size, and flag of an MMSI, as far as known."""
+        out: dict[str, Any] = dict(self._known.get(mmsi, {}))
+        flag = flag_of(mmsi)
+        out["flag"] = flag.iso3 if flag else None
+        out["flag_country"] = flag.country if flag else None
+        return out
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+
+def describe(mmsi: int, info: dict[str, Any]) -> str:
+    """``MMSI 311000123 (SEA STAR, Bahamas)``: how a watch officer names a vessel."""
+    bits = [b for b in (info.get("name"), info.get("flag_country")) if b]
+    return f"MMSI {mmsi}" + (f" ({', '.join(bits)})" if bits else "")

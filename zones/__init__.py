@@ -1,0 +1,1 @@
+"""Zones: catalogue, rules, spatial index (see issue 3)."""
