@@ -53,6 +53,11 @@ class Source:
             raise FileNotFoundError(f"input not found: {name}")
         return cls(name, path.stat().st_size)
 
+    @classmethod
+    def from_bytes(cls, name: str, data: bytes) -> Source:
+        """An in-memory source (tests, small inputs)."""
+        return cls(name, len(data), io.BufferedReader(io.BytesIO(data)))  # type: ignore[arg-type]
+
     def lines(self) -> Iterator[bytes]:
         """Raw lines without line endings; gzip is recognised by its magic bytes."""
         if self._handle is not None:
@@ -68,7 +73,7 @@ class Source:
             for line in raw:
                 yield line.rstrip(b"\r\n")
         finally:
-            if self._handle is None:
+            if self._handle is None or self.name != "-":
                 stream.close()
 
     def position(self) -> int:

@@ -157,7 +157,10 @@ class TableDecoder:
         self.stats.lines_used += 1
         self.stats.messages_decoded += 1
         lat, lon = _num(get("lat")), _num(get("lon"))
-        if lat is None or lon is None or lat == 91.0 or lon == 181.0:
+        has_position_fields = "lat" in cols and cols["lat"] in row
+        if not has_position_fields:
+            pass  # a static-only row (e.g. a type 5 message in JSON lines)
+        elif lat is None or lon is None or lat == 91.0 or lon == 181.0:
             self.stats.positions_without_position += 1
         elif not (-90 <= lat <= 90 and -180 <= lon <= 180):
             self.stats.lines_used -= 1

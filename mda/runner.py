@@ -146,9 +146,9 @@ class EmbeddedRunner:
             assert isinstance(rec, PositionReport)
             self._seq += 1
             heapq.heappush(heap, (ts, rec.mmsi, rec.lat, rec.lon, self._seq, rec))
+            if self._first_ts is None or ts < self._first_ts:
+                self._first_ts = ts
             if ts > self._max_ts:
-                if self._first_ts is None:
-                    self._first_ts = ts
                 self._max_ts = ts
                 wm = ts - lateness
                 if wm > self._watermark:

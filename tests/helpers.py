@@ -1,0 +1,49 @@
+"""Test helpers: run the embedded pipeline on files or on lines held in memory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ingest.sources import Source
+from mda.records import Alert
+from mda.runner import EmbeddedRunner, Summary
+from mda.settings import Settings, preset_settings
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("MDA_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+class Run:
+    """The result of an embedded run: alerts (every lifecycle state), rejects, summary."""
+
+    def __init__(self, summary: Summary, alerts: list[Alert], rejects: list[Any]) -> None:
+        self.summary = summary
+        self.alerts = alerts
+        self.rejects = rejects
+        self.stats = summary.as_dict()
+
+    def final(self) -> dict[str, Alert]:
+        """The last state of every alert, by id."""
+        out: dict[str, Alert] = {}
+        for a in self.alerts:
+            out[a.alert_id] = a
+        return out
+
+
+def replay(sources: Iterable[Source | Path | str], settings: Settings | None = None,
+           until: Any = None) -> Run:
+    alerts: list[Alert] = []
+    rejects: list[Any] = []
+    runner = EmbeddedRunner(settings or preset_settings(), alerts.append, rejects.append)
+    srcs = [s if isinstance(s, Source) else Source.open(str(s)) for s in sources]
+    summary = runner.run(srcs, until=until)
+    return Run(summary, alerts, rejects)
+
+
+def replay_lines(lines: Iterable[str | bytes], settings: Settings | None = None,
+                 until: Any = None, name: str = "test") -> Run:
+    data = b"\n".join(x if isinstance(x, bytes) else x.encode() for x in lines) + b"\n"
+    return replay([Source.from_bytes(name, data)], settings, until)
