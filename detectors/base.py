@@ -36,7 +36,7 @@ S = TypeVar("S", bound=DetectorSettings)
 class DetectorContext:
     """What detectors may consult besides the records: all pure lookups."""
 
-    vessel_info: VesselInfo = lambda mmsi: {}  # noqa: E731
+    vessel_info: VesselInfo = lambda mmsi: {}
     shore_distance_nm: ShoreDistance | None = None
 
 

@@ -20,7 +20,15 @@ from typing import ClassVar
 
 from detectors.base import Detector, DetectorContext, DetectorSettings, register
 from mda.geo import haversine_m, implied_speed_kn
-from mda.records import NAV_AT_ANCHOR, NAV_MOORED, Alert, PositionReport, alert_id, iso_utc
+from mda.records import (
+    NAV_AT_ANCHOR,
+    NAV_MOORED,
+    Alert,
+    PositionReport,
+    Severity,
+    alert_id,
+    iso_utc,
+)
 from mda.vessels import describe
 
 KIND = "gap"
@@ -161,7 +169,8 @@ class GapDetector(Detector[GapSettings]):
         dist = haversine_m(last.lat, last.lon, first.lat, first.lon)
         speed = implied_speed_kn(dist, gap_s)
         gap_h = gap_s / 3600.0
-        severity = "high" if (speed is not None and speed > 30) or gap_h >= 24 else "medium"
+        implausible = speed is not None and speed > 30
+        severity: Severity = "high" if implausible or gap_h >= 24 else "medium"
         info = self.context.vessel_info(last.mmsi)
         evidence = dict(alert.evidence)
         evidence.update({

@@ -131,7 +131,7 @@ class NmeaDecoder:
             return
         # Tag blocks: [head, tag, sentence, tag, sentence, ...]. Each sentence on the line counts
         # as one line unit (a few feeds put several tag-blocked sentences on one line).
-        pieces = [(None, head)] if head else []
+        pieces: list[tuple[TagBlock | None, bytes]] = [(None, head)] if head else []
         for i in range(1, len(segments), 2):
             sentence = segments[i + 1] if i + 1 < len(segments) else b""
             if sentence:
@@ -218,15 +218,19 @@ class NmeaDecoder:
                 ts = t_ts
         if ts is None:
             ts = prefix_ts if prefix_ts is not None else self._clock_ts
+        if ts is not None and not q.MIN_TS <= ts <= q.MAX_TS:
+            self._reject(line_no, raw, q.BAD_TIMESTAMP, f"receive time {ts:.0f} s")
+            return None
         self.stats.lines_used += 1
         if count == 1:
             self._message(payload, fill, ts, station, [(line_no, raw)])
             return True
-        # Multi-part: group by tag-block group id when present, else (seq id, channel, count).
+        # Multi-part: group by tag-block group id when present, else by (receiving station,
+        # sequence id, channel, fragment count): fragments of two receivers never mix.
         if tag is not None and tag.group is not None:
             key: tuple[Any, ...] = ("g", tag.group[2], count)
         else:
-            key = (seq, chan, count)
+            key = (station, seq, chan, count)
         group = self._groups.get(key)
         if group is not None and group.parts[num - 1] is not None:
             self._drop_group(key, group, "a new group reused its sequence id")

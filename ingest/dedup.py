@@ -4,44 +4,57 @@ from __future__ import annotations
 
 
 class Deduplicator:
-    """Remembers recent payloads. A payload seen again within ``window_s`` seconds of event time
-    (or, when the input carries no time, within ``window_lines`` messages) is a duplicate.
+    """Remembers recent payloads. A payload is a duplicate when the same payload was accepted
+    within ``window_s`` seconds of event time, before or after it (so the decision does not
+    depend on which of several merged inputs was read first); when the input carries no time,
+    within the last ``window_lines`` messages.
 
-    Memory is bounded: entries older than the window are pruned as the stream advances.
+    Memory is bounded: times older than ``horizon_s`` behind the newest time are pruned.
     """
 
-    def __init__(self, window_s: float = 2.0, window_lines: int = 100_000) -> None:
+    def __init__(self, window_s: float = 2.0, window_lines: int = 100_000,
+                 horizon_s: float = 3 * 3600.0) -> None:
         self.window_s = window_s
         self.window_lines = window_lines
-        self._seen: dict[bytes, tuple[float | None, int]] = {}
+        self.horizon_s = horizon_s
+        self._timed: dict[bytes, list[float]] = {}
+        self._untimed: dict[bytes, int] = {}
         self._n = 0
         self._max_ts = float("-inf")
-        self._next_prune = 4096
+        self._next_prune = 1 << 16
 
     def is_duplicate(self, payload: bytes, ts: float | None) -> bool:
         self._n += 1
-        n = self._n
-        prev = self._seen.get(payload)
-        if prev is not None:
-            pts, pn = prev
-            if ts is not None and pts is not None:
-                if abs(ts - pts) <= self.window_s:
-                    return True
-            elif ts is None and pts is None and n - pn <= self.window_lines:
+        if ts is None:
+            prev = self._untimed.get(payload)
+            self._untimed[payload] = self._n
+            if prev is not None and self._n - prev <= self.window_lines:
+                self._untimed[payload] = prev  # keep the first copy's position
                 return True
-            del self._seen[payload]  # re-insert at the end: dict order is arrival order
-        self._seen[payload] = (ts, n)
-        if ts is not None and ts > self._max_ts:
+            return False
+        times = self._timed.get(payload)
+        if times is None:
+            self._timed[payload] = [ts]
+        else:
+            window = self.window_s
+            for t in times:
+                if -window <= ts - t <= window:
+                    return True
+            times.append(ts)
+        if ts > self._max_ts:
             self._max_ts = ts
-        if len(self._seen) >= self._next_prune:
+        if self._n >= self._next_prune:
             self._prune()
         return False
 
     def _prune(self) -> None:
-        horizon_ts = self._max_ts - 2 * self.window_s - 3600.0
-        horizon_n = self._n - self.window_lines
-        self._seen = {
-            k: v for k, v in self._seen.items()
-            if (v[0] is not None and v[0] >= horizon_ts) or (v[0] is None and v[1] >= horizon_n)
-        }
-        self._next_prune = max(4096, 2 * len(self._seen))
+        horizon = self._max_ts - self.horizon_s
+        kept: dict[bytes, list[float]] = {}
+        for payload, times in self._timed.items():
+            recent = [t for t in times if t >= horizon]
+            if recent:
+                kept[payload] = recent
+        self._timed = kept
+        limit = self._n - self.window_lines
+        self._untimed = {k: n for k, n in self._untimed.items() if n >= limit}
+        self._next_prune = self._n + max(1 << 16, 2 * len(kept))

@@ -8,6 +8,7 @@ checksum (USCG ``,r<station>,<epoch>``, AMSA ``,<epoch ms>``). Pure functions on
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 
 _PAYLOAD_OK = frozenset(range(48, 88)) | frozenset(range(96, 120))  # six-bit armour characters
@@ -69,10 +70,8 @@ class TagBlock:
         for item in text.split(b","):
             key, _, val = item.partition(b":")
             if key == b"c":
-                try:
+                with contextlib.suppress(ValueError):
                     self.ts = epoch_from_number(float(val))
-                except ValueError:
-                    pass
             elif key == b"s":
                 self.station = val.decode("ascii", "replace")
             elif key == b"g":

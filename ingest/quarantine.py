@@ -26,6 +26,11 @@ INVALID_MMSI = "invalid_mmsi"
 POSITION_OUT_OF_RANGE = "position_out_of_range"
 TOO_LATE = "too_late"
 BAD_ROW = "bad_row"
+BAD_TIMESTAMP = "bad_timestamp"
+
+# Receive times outside this range (1980 .. 2100, epoch seconds) are corrupt, not data.
+MIN_TS = 315_532_800.0
+MAX_TS = 4_102_444_800.0
 
 
 @dataclass(frozen=True, slots=True)

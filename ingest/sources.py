@@ -69,7 +69,7 @@ class Source:
             raw = stream
             head = raw.peek(2)[:2] if isinstance(raw, io.BufferedReader) else b""
             if head == b"\x1f\x8b":
-                raw = gzip.open(raw, "rb")  # type: ignore[assignment]
+                raw = gzip.open(raw, "rb")  # type: ignore[assignment]  # noqa: SIM115
             for line in raw:
                 yield line.rstrip(b"\r\n")
         finally:

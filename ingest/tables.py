@@ -149,6 +149,9 @@ class TableDecoder:
             self._reject(line_no, raw, q.INVALID_MMSI, f"MMSI {mmsi} is not nine digits")
             return
         ts = parse_ts(get("ts"))
+        if ts is not None and not q.MIN_TS <= ts <= q.MAX_TS:
+            self._reject(line_no, raw, q.BAD_TIMESTAMP, f"time {get('ts')!r}")
+            return
         if ts is None and get("ts") not in (None, ""):
             self._reject(line_no, raw, q.BAD_ROW, f"unreadable time {get('ts')!r}")
             return

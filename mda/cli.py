@@ -51,7 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--stats", metavar="OUT.json", help="write the summary as JSON")
     r.add_argument("--preset", default=None, choices=["watch", "skylight", "gfw"],
                    help="detector thresholds (default: watch)")
-    r.add_argument("--config", metavar="FILE", help="TOML settings file (see docs/configuration.md)")
+    r.add_argument("--config", metavar="FILE",
+                   help="TOML settings file (see docs/configuration.md)")
     r.add_argument("--until", metavar="TIME", type=_parse_time,
                    help="advance the event-time clock to TIME (ISO 8601) at the end of input, so "
                         "vessels still silent then have open gaps")
@@ -100,7 +101,9 @@ def _table(summary: dict[str, Any], out: TextIO) -> None:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    from ingest.quarantine import Reject
     from ingest.sources import Source
+    from mda.records import Alert
     from mda.runner import EmbeddedRunner
     from mda.settings import DEFAULT_PRESET, SettingsError, load_settings
 
@@ -119,11 +122,16 @@ def _replay(args: argparse.Namespace) -> int:
         from tqdm import tqdm
         bar = tqdm(total=total, unit="B", unit_scale=True, desc="replay", file=sys.stderr)
     try:
-        runner = EmbeddedRunner(
-            settings,
-            on_alert=(lambda a: alerts_f.write(a.to_json() + "\n")) if alerts_f else None,
-            on_reject=(lambda r: rejects_f.write(r.to_json() + "\n")) if rejects_f else None,
-        )
+        def write_alert(alert: Alert) -> None:
+            assert alerts_f is not None
+            alerts_f.write(alert.to_json() + "\n")
+
+        def write_reject(reject: Reject) -> None:
+            assert rejects_f is not None
+            rejects_f.write(reject.to_json() + "\n")
+
+        runner = EmbeddedRunner(settings, write_alert if alerts_f else None,
+                                write_reject if rejects_f else None)
         result = runner.run(sources, until=args.until,
                             progress=bar.update if bar is not None else None)
     finally:

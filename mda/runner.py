@@ -50,7 +50,10 @@ class Summary:
 
     def as_dict(self) -> dict[str, Any]:
         s = self.stats
-        to_iso = (lambda t: None if t is None else iso_utc(datetime.fromtimestamp(t, UTC)))
+
+        def to_iso(t: float | None) -> str | None:
+            return None if t is None else iso_utc(datetime.fromtimestamp(t, UTC))
+
         return {
             "inputs": self.inputs,
             "lines_read": s.lines_read,

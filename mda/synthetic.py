@@ -41,7 +41,7 @@ def track(
         lo = (lo + 180.0) % 360.0 - 180.0
         out.append(PositionReport(
             start + timedelta(seconds=i * every_s), mmsi, round(la, 6), round(lo, 6),
-            sog_kn, cog_deg % 360.0, int(round(cog_deg)) % 360, nav_status, msg_type, "synthetic"))
+            sog_kn, cog_deg % 360.0, round(cog_deg) % 360, nav_status, msg_type, "synthetic"))
     return out
 
 
@@ -63,7 +63,7 @@ def tag_block(ts: datetime, station: str = "mda-synthetic") -> str:
 def position_nmea(report: PositionReport, channel: str = "A") -> list[str]:
     """NMEA sentences (no tag block) of a position report, as AIS type 1 or 18."""
     assert report.ts is not None
-    fields: dict[str, object] = {
+    fields: dict[str, str | int | float | bytes | bool] = {
         "type": report.msg_type if report.msg_type in (1, 2, 3, 18) else 1,
         "mmsi": report.mmsi,
         "lat": report.lat,
@@ -84,7 +84,7 @@ def static_nmea(static: VesselStatic, seq_id: int = 0, channel: str = "A") -> li
     """NMEA sentences of an AIS type 5 static and voyage report."""
     length = int(static.length_m or 0)
     beam = int(static.beam_m or 0)
-    fields: dict[str, object] = {
+    fields: dict[str, str | int | float | bytes | bool] = {
         "type": 5,
         "mmsi": static.mmsi,
         "imo": static.imo or 0,

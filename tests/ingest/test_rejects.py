@@ -100,8 +100,9 @@ def test_duplicate_reception_within_window_only() -> None:
 
 
 def test_not_available_codes_are_missing_values_not_errors() -> None:
-    from ingest.framing import nmea_checksum
     from pyais.encode import encode_dict
+
+    from ingest.framing import nmea_checksum
 
     def nmea(**kw: object) -> str:
         fields = {"type": 1, "mmsi": 311000002, "lat": 10.0, "lon": -70.0, "speed": 102.3,

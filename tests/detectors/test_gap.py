@@ -1,0 +1,114 @@
+"""Gap detector on small built tracks: each rule's edges."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from detectors.base import DetectorContext
+from detectors.gap import PRESETS, GapDetector, GapSettings
+from mda.records import NAV_AT_ANCHOR, NAV_MOORED, PositionReport
+from mda.synthetic import epoch, track
+
+T0 = epoch("2024-05-01T00:00:00Z")
+H = 3600.0
+
+
+def run(reports: list[PositionReport], settings: GapSettings | None = None,
+        until_s: float | None = None, context: DetectorContext | None = None):
+    """Feed reports in time order, advancing the watermark like the runner does."""
+    det = GapDetector(settings or GapSettings(), context)
+    alerts = []
+    for r in sorted(reports, key=lambda r: r.ts):
+        t = r.ts.timestamp()
+        alerts += det.advance(t)
+        alerts += det.step(r, t)
+    if until_s is not None:
+        alerts += det.advance(until_s)
+    return alerts
+
+
+def two_reports(gap_s: float, nav: int | None = 0, sog: float | None = 10.0):
+    a = PositionReport(T0, 311000001, 15.0, -70.0, sog, 90.0, 90, nav, 1)
+    b = PositionReport(T0 + timedelta(seconds=gap_s), 311000001, 15.0, -69.5, 10.0, 90.0, 90,
+                       0, 1)
+    return [a, b]
+
+
+def test_exactly_the_threshold_is_not_a_gap() -> None:
+    assert run(two_reports(2 * H)) == []
+
+
+def test_just_over_the_threshold_is_a_gap_opened_then_closed() -> None:
+    alerts = run(two_reports(2 * H + 1))
+    assert [a.status for a in alerts] == ["open", "closed"]
+    opened, closed = alerts
+    assert opened.alert_id == closed.alert_id
+    assert closed.end == T0 + timedelta(seconds=2 * H + 1)
+    ev = closed.evidence
+    assert abs(ev["gap_h"] - (2 * H + 1) / H) < 1e-3
+    assert 53_000 < ev["distance_m"] < 54_000  # 0.5 degree of longitude at 15 N
+    assert abs(ev["implied_speed_kn"] - ev["distance_m"] / 1852 / ev["gap_h"]) < 0.01
+    assert ev["last_lat"] == 15.0 and ev["first_lon"] == -69.5
+    assert "dark" in closed.summary and "311000001" in closed.summary
+
+
+def test_gap_opens_while_the_vessel_is_still_silent() -> None:
+    a = two_reports(10 * H)[0]
+    det = GapDetector(GapSettings())
+    det.step(a, a.ts.timestamp())
+    assert det.advance(T0.timestamp() + 2 * H) == []  # exactly the threshold
+    opened = det.advance(T0.timestamp() + 2 * H + 60)
+    assert [x.status for x in opened] == ["open"]
+    assert opened[0].end is None and opened[0].start == T0
+    assert det.advance(T0.timestamp() + 5 * H) == []  # opened once only
+
+
+def test_moored_and_at_anchor_do_not_open_gaps() -> None:
+    assert run(two_reports(5 * H, nav=NAV_MOORED)) == []
+    assert run(two_reports(5 * H, nav=NAV_AT_ANCHOR)) == []
+
+
+def test_stopped_at_sea_and_unknown_speed_still_open_gaps() -> None:
+    assert len(run(two_reports(5 * H, nav=0, sog=0.0))) == 2
+    assert len(run(two_reports(5 * H, nav=None, sog=None))) == 2
+
+
+def test_presets_thresholds() -> None:
+    assert PRESETS["watch"].threshold_h == 2
+    assert PRESETS["skylight"].threshold_h == 6
+    assert PRESETS["gfw"].threshold_h == 12 and PRESETS["gfw"].min_shore_distance_nm == 50
+    assert run(two_reports(5 * H), PRESETS["skylight"]) == []
+    assert len(run(two_reports(6 * H + 1), PRESETS["skylight"])) == 2
+
+
+def test_gfw_shore_distance_rule_applies_only_when_known() -> None:
+    near = DetectorContext(shore_distance_nm=lambda lat, lon: 10.0)
+    far = DetectorContext(shore_distance_nm=lambda lat, lon: 80.0)
+    unknown = DetectorContext(shore_distance_nm=lambda lat, lon: None)
+    reps = two_reports(13 * H)
+    assert run(reps, PRESETS["gfw"], context=near) == []
+    assert len(run(reps, PRESETS["gfw"], context=far)) == 2
+    assert len(run(reps, PRESETS["gfw"], context=unknown)) == 2
+
+
+def test_regular_reports_never_alert_and_ids_are_deterministic() -> None:
+    steady = track(311000002, T0, 15.0, -70.0, 12.0, 45.0, 600, 24 * H)
+    assert run(steady) == []
+    dark = [r for r in steady if not (3 * H <= (r.ts - T0).total_seconds() < 7 * H)]
+    first = run(dark)
+    second = run(list(reversed(dark)))
+    assert [a.to_dict() for a in first] == [a.to_dict() for a in second]
+    assert len({a.alert_id for a in first}) == 1
+
+
+def test_still_dark_at_end_stays_open() -> None:
+    reps = two_reports(1 * H)
+    alerts = run(reps, until_s=(T0 + timedelta(hours=4)).timestamp())
+    assert [a.status for a in alerts] == ["open"]
+    assert alerts[0].evidence["gap_h"] > 2.9
+
+
+def test_disabled_settings_dataclass_is_frozen() -> None:
+    s = replace(GapSettings(), threshold_h=3.0)
+    assert s.threshold_h == 3.0 and s.enabled
