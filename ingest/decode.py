@@ -16,6 +16,7 @@ from pyais.messages import MSG_CLASS
 
 from ingest import quarantine as q
 from ingest.dedup import Deduplicator
+from ingest.fastpos import Fields, position_168
 from ingest.framing import (
     TagBlock,
     gps_clock_time,
@@ -23,6 +24,7 @@ from ingest.framing import (
     parse_time_text,
     payload_is_armoured,
     pghp_time,
+    tag_block,
     trailing_fields,
 )
 from ingest.quarantine import IngestStats, Reject
@@ -33,6 +35,8 @@ Record = PositionReport | VesselStatic
 # (line_no, raw) pairs it came from, so a later stage can still quarantine it with its lines.
 Decoded = tuple[Record, float | None, list[tuple[int, bytes]]]
 
+_HEX = {f"{i:02X}".encode(): i for i in range(256)} | {f"{i:02x}".encode(): i for i in range(256)}
+_DIGIT = {str(i).encode(): i for i in range(10)}
 _POSITION_TYPES = frozenset({1, 2, 3, 18, 19, 27})
 _MIN_BITS = {1: 168, 2: 168, 3: 168, 18: 168, 19: 312, 27: 96, 5: 420, 24: 160}
 _NA_SPEED = {102.3, 63.0, 51.2}  # not available (102.3), and transponder noise values (GFW)
@@ -80,7 +84,6 @@ class NmeaDecoder:
         self._groups: dict[tuple[Any, ...], _Group] = {}
         self._pghp_ts: float | None = None
         self._clock_ts: float | None = None
-        self._last_line = 0
         self._next_sweep = max_fragment_wait_lines
 
     # -- rejects ---------------------------------------------------------------------------
@@ -97,10 +100,9 @@ class NmeaDecoder:
     def feed(self, line_no: int, raw: bytes) -> None:
         """Process one input line (without its line ending)."""
         self.stats.lines_read += 1
-        self._last_line = line_no
         if line_no >= self._next_sweep:
             self._sweep(line_no)
-        line = raw.strip()
+        line = raw.strip() if (not raw or raw[0] <= 32 or raw[-1] <= 32) else raw
         if not line:
             self._reject(line_no, raw, q.BLANK)
             return
@@ -108,6 +110,11 @@ class NmeaDecoder:
         if first == 33:  # "!": the common case, a bare sentence
             self._sentence(line_no, raw, line, None, None)
             return
+        if first == 92:  # a single tag block before a sentence, the next most common case
+            end = line.find(b"\\", 1)
+            if end > 0 and line.find(b"\\", end + 1) < 0 and len(line) > end + 1:
+                self._sentence(line_no, raw, line[end + 1:], tag_block(line[1:end]), None)
+                return
         if first == 35:  # "#"
             self._reject(line_no, raw, q.COMMENT)
             return
@@ -135,7 +142,7 @@ class NmeaDecoder:
         for i in range(1, len(segments), 2):
             sentence = segments[i + 1] if i + 1 < len(segments) else b""
             if sentence:
-                pieces.append((TagBlock(segments[i]), sentence))
+                pieces.append((tag_block(segments[i]), sentence))
         if not pieces:
             self.stats.lines_used += 1  # a tag block alone (DMA "si:AISD" lines) is metadata
             return
@@ -153,15 +160,14 @@ class NmeaDecoder:
     ) -> bool | None:
         """Handle one sentence. Returns True if used, None if the line was rejected."""
         star = s.find(b"*")
-        if star < 0 or len(s) < star + 3:
-            self._reject(line_no, raw, q.NO_CHECKSUM)
+        want = _HEX.get(s[star + 1:star + 3]) if star >= 0 else None
+        if want is None:
+            if star < 0 or len(s) < star + 3:
+                self._reject(line_no, raw, q.NO_CHECKSUM)
+            else:
+                self._reject(line_no, raw, q.MALFORMED, "checksum is not hex")
             return None
         body = s[1:star]
-        try:
-            want = int(s[star + 1:star + 3], 16)
-        except ValueError:
-            self._reject(line_no, raw, q.MALFORMED, "checksum is not hex")
-            return None
         if nmea_checksum(body) != want:
             self._reject(line_no, raw, q.BAD_CHECKSUM)
             return None
@@ -188,13 +194,9 @@ class NmeaDecoder:
             self._reject(line_no, raw, q.MALFORMED, f"{len(fields)} fields")
             return None
         _, f_count, f_num, seq, chan, payload, f_fill = fields
-        try:
-            count = int(f_count)
-            num = int(f_num)
-            fill = int(f_fill)
-        except ValueError:
-            self._reject(line_no, raw, q.MALFORMED, "fragment fields are not numbers")
-            return None
+        count = _DIGIT.get(f_count, -1)
+        num = _DIGIT.get(f_num, -1)
+        fill = _DIGIT.get(f_fill, -1)
         if not (1 <= count <= 9 and 1 <= num <= count and 0 <= fill <= 5):
             self._reject(line_no, raw, q.MALFORMED, "fragment count, number or fill bits")
             return None
@@ -288,16 +290,24 @@ class NmeaDecoder:
             stats.lines_used -= len(lines)
             self.reject_lines(lines, q.TRUNCATED_PAYLOAD, f"type {msg_type}: {bits} bits")
             return
+        if bits == 168 and (msg_type <= 3 or msg_type == 18) and msg_type:
+            stats.messages_decoded += 1
+            stats.by_type[msg_type] += 1
+            self._position(position_168(payload, fill, msg_type), msg_type, ts, station, lines)
+            return
         try:
-            msg = MSG_CLASS[msg_type].from_vector(bit_vector(payload, fill))
+            msg: Any = MSG_CLASS[msg_type].from_vector(bit_vector(payload, fill))
         except Exception as exc:  # pyais raises many kinds; none may stop the stream
             stats.lines_used -= len(lines)
             self.reject_lines(lines, q.UNDECODABLE, f"{type(exc).__name__}: {exc}"[:200])
             return
         stats.messages_decoded += 1
-        stats.message_types[msg_type] += 1
+        stats.by_type[msg_type] += 1
         if msg_type in _POSITION_TYPES:
-            self._position(msg, msg_type, ts, station, lines)
+            status = getattr(msg, "status", None)
+            fields = (msg.mmsi, None if status is None else int(status), msg.speed, msg.lon,
+                      msg.lat, msg.course, getattr(msg, "heading", None))
+            self._position(fields, msg_type, ts, station, lines)
             if msg_type == 19:
                 self._static(msg, msg_type, ts, lines, count=False)
         elif msg_type == 5 or msg_type == 24:
@@ -310,13 +320,11 @@ class NmeaDecoder:
         self.reject_lines(lines, q.INVALID_MMSI, f"MMSI {mmsi} is not nine digits")
         return True
 
-    def _position(self, msg: Any, msg_type: int, ts: float | None, station: str | None,
+    def _position(self, fields: Fields, msg_type: int, ts: float | None, station: str | None,
                   lines: list[tuple[int, bytes]]) -> None:
-        mmsi = msg.mmsi
-        if self._invalid(mmsi, lines):
+        mmsi, nav, speed, lon, lat, course, heading = fields
+        if not 100_000_000 <= mmsi <= 999_999_999 and self._invalid(mmsi, lines):
             return
-        lat = msg.lat
-        lon = msg.lon
         stats = self.stats
         if lat == 91.0 or lon == 181.0 or lat is None or lon is None:
             stats.positions_without_position += 1
@@ -325,8 +333,6 @@ class NmeaDecoder:
             stats.lines_used -= len(lines)
             self.reject_lines(lines, q.POSITION_OUT_OF_RANGE, f"lat {lat} lon {lon}")
             return
-        speed = msg.speed
-        course = msg.course
         if msg_type == 27:
             sog = None if speed is None or speed >= 63 else float(speed)
             cog = None if course is None or course >= 360 else float(course)
@@ -334,11 +340,8 @@ class NmeaDecoder:
         else:
             sog = None if speed is None or speed in _NA_SPEED else speed
             cog = None if course is None or course >= 360.0 else course
-            heading = msg.heading
             if heading is not None and heading >= 360:
                 heading = None
-        status = getattr(msg, "status", None)
-        nav = None if status is None else int(status)
         if nav == 15:
             nav = None
         stats.positions += 1

@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 from datetime import UTC, datetime
 
-_PAYLOAD_OK = frozenset(range(48, 88)) | frozenset(range(96, 120))  # six-bit armour characters
+_ARMOUR = bytes(range(48, 88)) + bytes(range(96, 120))  # the six-bit armour characters
+_TAG_CACHE: dict[bytes, TagBlock] = {}
+_PGHP_CACHE: dict[tuple[bytes, ...], float] = {}
 
 
 def nmea_checksum(body: bytes) -> int:
@@ -56,7 +58,8 @@ def parse_time_text(text: bytes) -> float | None:
 
 
 class TagBlock:
-    """The fields of an NMEA 4.0 tag block that ingest uses."""
+    """The fields of an NMEA 4.0 tag block that ingest uses (immutable once built; use
+    :func:`tag_block` to get one, cached, since consecutive lines often share a tag block)."""
 
     __slots__ = ("group", "station", "ts")
 
@@ -80,6 +83,15 @@ class TagBlock:
                     self.group = (int(parts[0]), int(parts[1]), parts[2].decode("ascii", "replace"))
 
 
+def tag_block(text: bytes) -> TagBlock:
+    tag = _TAG_CACHE.get(text)
+    if tag is None:
+        if len(_TAG_CACHE) > 4096:
+            _TAG_CACHE.clear()
+        tag = _TAG_CACHE[text] = TagBlock(text)
+    return tag
+
+
 def trailing_fields(trailing: bytes) -> tuple[float | None, str | None]:
     """(receive time, station) from the fields some feeds append after the checksum."""
     ts: float | None = None
@@ -97,9 +109,19 @@ def trailing_fields(trailing: bytes) -> tuple[float | None, str | None]:
 def pghp_time(fields: list[bytes]) -> float | None:
     """Time of a Gatehouse ``$PGHP,1,yyyy,m,d,h,mi,s,ms,...`` header."""
     try:
-        y, mo, d, h, mi, s, ms = (int(f) for f in fields[2:9])
-        return datetime(y, mo, d, h, mi, s, ms * 1000, tzinfo=UTC).timestamp()
-    except (ValueError, TypeError):
+        minute_key = tuple(fields[2:7])
+        base = _PGHP_CACHE.get(minute_key)
+        if base is None:
+            y, mo, d, h, mi = (int(f) for f in minute_key)
+            base = datetime(y, mo, d, h, mi, tzinfo=UTC).timestamp()
+            if len(_PGHP_CACHE) > 1024:
+                _PGHP_CACHE.clear()
+            _PGHP_CACHE[minute_key] = base
+        s, ms = int(fields[7]), int(fields[8])
+        if not (0 <= s <= 60 and 0 <= ms <= 999):
+            return None
+        return base + s + ms / 1000.0
+    except (ValueError, TypeError, OverflowError):
         return None
 
 
@@ -122,4 +144,4 @@ def gps_clock_time(fields: list[bytes]) -> float | None:
 
 def payload_is_armoured(payload: bytes) -> bool:
     """True when every character is a valid AIS six-bit armour character."""
-    return all(c in _PAYLOAD_OK for c in payload)
+    return not payload.translate(None, _ARMOUR)

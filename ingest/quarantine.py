@@ -64,4 +64,9 @@ class IngestStats:
     positions_untimed: int = 0
     statics: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
-    message_types: Counter[int] = field(default_factory=Counter)
+    # messages decoded per AIS message type (index = type, 0..63)
+    by_type: list[int] = field(default_factory=lambda: [0] * 64)
+
+    @property
+    def message_types(self) -> dict[int, int]:
+        return {t: n for t, n in enumerate(self.by_type) if n}

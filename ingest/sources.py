@@ -59,7 +59,8 @@ class Source:
         return cls(name, len(data), io.BufferedReader(io.BytesIO(data)))  # type: ignore[arg-type]
 
     def lines(self) -> Iterator[bytes]:
-        """Raw lines without line endings; gzip is recognised by its magic bytes."""
+        """Raw lines without line endings (LF, CRLF or CR); gzip is recognised by its magic
+        bytes. Read in 1 MiB blocks."""
         if self._handle is not None:
             stream: BinaryIO = self._handle
         else:
@@ -70,8 +71,20 @@ class Source:
             head = raw.peek(2)[:2] if isinstance(raw, io.BufferedReader) else b""
             if head == b"\x1f\x8b":
                 raw = gzip.open(raw, "rb")  # type: ignore[assignment]  # noqa: SIM115
-            for line in raw:
-                yield line.rstrip(b"\r\n")
+            carry = b""
+            while True:
+                block = raw.read(1 << 20)
+                if not block:
+                    break
+                block = carry + block
+                cut = block.rfind(b"\n") + 1
+                if cut == 0:
+                    carry = block
+                    continue
+                carry = block[cut:]
+                yield from block[:cut].splitlines()
+            if carry:
+                yield from carry.splitlines()
         finally:
             if self._handle is None or self.name != "-":
                 stream.close()

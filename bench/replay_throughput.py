@@ -1,0 +1,127 @@
+"""Benchmark: ``mda replay`` throughput as a ratio to bare pyais decoding of the same lines.
+
+Run by hand (never gates CI):  .venv/bin/python bench/replay_throughput.py [--repeat N]
+
+For each input, in one run of this script (the machine is shared and noisy, so only ratios
+measured side by side mean anything):
+
+* ``pyais``: read the file's lines (gzip included) and decode every sentence with pyais's own
+  stream (``pyais.stream.IterMessages``: its framing, tag blocks, multi-part assembly) - bare
+  decoding, no validation, no detectors;
+* ``mda (in-process)``: the embedded runner with every detector on, lines to alerts;
+* ``mda replay (command)``: the whole command as a user runs it, a fresh Python process,
+  imports included.
+
+Inputs: the AISHub 3-minute capture (no timestamps) from the shared data, and a timestamped
+input of at least 500k lines: a seeded synthetic tag-block file the script writes once to
+``.cache/bench/`` (the shared data has no single timestamped NMEA file that large).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+SHARED = Path(os.environ.get("MDA_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+def read_lines(path: Path) -> list[bytes]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        return [ln.rstrip(b"\r\n") for ln in f]
+
+
+def bare_pyais(path: Path) -> tuple[float, int]:
+    from pyais.stream import IterMessages
+
+    t0 = time.perf_counter()
+    lines = read_lines(path)
+    n = 0
+    for msg in IterMessages(lines):
+        try:
+            msg.decode()
+            n += 1
+        except Exception:
+            continue
+    return time.perf_counter() - t0, n
+
+
+def mda_inprocess(path: Path) -> tuple[float, int]:
+    from ingest.sources import Source
+    from mda.runner import EmbeddedRunner
+
+    t0 = time.perf_counter()
+    runner = EmbeddedRunner()
+    summary = runner.run([Source.open(str(path))])
+    return time.perf_counter() - t0, summary.stats.messages_decoded
+
+
+def mda_command(path: Path) -> float:
+    exe = REPO / ".venv" / "bin" / "mda"
+    t0 = time.perf_counter()
+    subprocess.run([str(exe), "replay", str(path), "-q", "--no-progress",
+                    "--alerts", os.devnull], check=True)
+    return time.perf_counter() - t0
+
+
+def synthetic_input(min_lines: int = 500_000) -> Path:
+    """A seeded, timestamped tag-block file: 400 vessels over 24 h, some going dark."""
+    out = REPO / ".cache" / "bench" / "synthetic_500k.nmea"
+    if out.exists():
+        return out
+    import random
+    from datetime import timedelta
+
+    from mda.synthetic import drop_between, epoch, to_lines, track
+
+    rng = random.Random(42)
+    t0 = epoch("2024-06-01T00:00:00Z")
+    reports = []
+    vessels = 0
+    while len(reports) < min_lines:
+        mmsi = 200_000_000 + rng.randrange(600_000_000)
+        tr = track(mmsi, t0 + timedelta(seconds=rng.randrange(600)),
+                   rng.uniform(10, 25), rng.uniform(-85, -60), rng.uniform(0, 20),
+                   rng.uniform(0, 360), rng.choice([10, 30, 60, 180]), 24 * 3600)
+        if rng.random() < 0.1:
+            start = t0 + timedelta(hours=rng.uniform(1, 20))
+            tr = drop_between(tr, start, start + timedelta(hours=rng.uniform(1, 6)))
+        reports.extend(tr)
+        vessels += 1
+    reports.sort(key=lambda r: (r.ts, r.mmsi))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(to_lines(reports, station="bench")) + "\n")
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repeat", type=int, default=3, help="best of N runs (default 3)")
+    args = ap.parse_args()
+    inputs = [SHARED / "nmea" / "aishub_3min_global_gpsd-contrib.nmea.gz", synthetic_input()]
+    print(f"{'input':40} {'lines':>8} {'pyais msg/s':>12} {'mda msg/s':>10} "
+          f"{'ratio':>6} {'command s':>10} {'ratio':>6}")
+    for path in inputs:
+        nlines = len(read_lines(path))
+        best_p = best_m = best_c = float("inf")
+        n_p = n_m = 0
+        for _ in range(args.repeat):
+            tp, n_p = bare_pyais(path)
+            tm, n_m = mda_inprocess(path)
+            tc = mda_command(path)
+            best_p, best_m, best_c = min(best_p, tp), min(best_m, tm), min(best_c, tc)
+        print(f"{path.name[:40]:40} {nlines:>8,} {n_p / best_p:>12,.0f} {n_m / best_m:>10,.0f} "
+              f"{best_p / best_m:>6.2f} {best_c:>10.2f} {best_p / best_c:>6.2f}")
+    print("ratio = bare pyais time / mda time on the same lines (1.00 = as fast as bare "
+          "decoding); best of", args.repeat)
+
+
+if __name__ == "__main__":
+    main()
