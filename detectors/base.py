@@ -21,6 +21,9 @@ from typing import Any, ClassVar, Generic, TypeVar
 from mda.records import Alert, PositionReport
 
 ShoreDistance = Callable[[float, float], float | None]  # (lat, lon) -> nautical miles, or None
+PortDistance = Callable[[float, float], float | None]  # (lat, lon) -> km to nearest port, or None
+OnLand = Callable[[float, float], bool]  # (lat, lon) -> the point is on land
+ZoneLookup = Callable[[float, float], list[Any]]  # (lat, lon) -> zones.Zone objects containing it
 VesselInfo = Callable[[int], dict[str, Any]]  # mmsi -> what is known of the vessel
 
 
@@ -38,6 +41,9 @@ class DetectorContext:
 
     vessel_info: VesselInfo = lambda mmsi: {}
     shore_distance_nm: ShoreDistance | None = None
+    port_distance_km: PortDistance | None = None
+    on_land: OnLand | None = None
+    zones_at: ZoneLookup | None = None
 
 
 class Detector(ABC, Generic[S]):

@@ -69,10 +69,11 @@ def iso_utc(ts: datetime | None) -> str | None:
 
 
 def alert_id(kind: str, mmsi: int, other_mmsi: int | None, start: datetime,
-             zone_id: str | None = None) -> str:
+             extra: str | None = None) -> str:
     """Deterministic alert id: the same event in a replay, a restart or a duplicate delivery
-    gets the same id, so sinks can upsert."""
-    key = f"{kind}|{mmsi}|{other_mmsi or ''}|{iso_utc(start)}|{zone_id or ''}"
+    gets the same id, so sinks can upsert. ``extra`` tells apart events of one kind that may
+    start together (a zone id, a spoofing reason)."""
+    key = f"{kind}|{mmsi}|{other_mmsi or ''}|{iso_utc(start)}|{extra or ''}"
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]
 
 

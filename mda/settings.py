@@ -12,7 +12,13 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-import detectors.gap  # noqa: F401  (registers the detector)
+from detectors import (  # noqa: F401  (importing registers the detectors)
+    gap,
+    loitering,
+    rendezvous,
+    spoofing,
+    zone,
+)
 from detectors.base import REGISTRY, DetectorSettings
 
 PRESET_NAMES = ("watch", "skylight", "gfw")

@@ -47,3 +47,30 @@ def replay_lines(lines: Iterable[str | bytes], settings: Settings | None = None,
                  until: Any = None, name: str = "test") -> Run:
     data = b"\n".join(x if isinstance(x, bytes) else x.encode() for x in lines) + b"\n"
     return replay([Source.from_bytes(name, data)], settings, until)
+
+
+def drive(detector: Any, reports: Iterable[Any], until: float | None = None) -> list[Alert]:
+    """Feed position reports to one detector in event-time order, advancing the watermark to
+    each report's time first (as the runner does), then to ``until``."""
+    alerts: list[Alert] = []
+    for r in sorted(reports, key=lambda r: (r.ts, r.mmsi)):
+        t = r.ts.timestamp()
+        alerts += detector.advance(t)
+        alerts += detector.step(r, t)
+    if until is not None:
+        alerts += detector.advance(until)
+    return alerts
+
+
+def info_from(table: dict[int, dict[str, Any]]) -> Any:
+    """A vessel_info lookup over a fixed table, with the flag from the MID like the registry."""
+    from mda.flags import flag_of
+
+    def info(mmsi: int) -> dict[str, Any]:
+        out = dict(table.get(mmsi, {}))
+        flag = flag_of(mmsi)
+        out.setdefault("flag", flag.iso3 if flag else None)
+        out.setdefault("flag_country", flag.country if flag else None)
+        return out
+
+    return info

@@ -79,5 +79,5 @@ def test_shuffling_within_the_allowed_lateness_gives_the_same_alerts(seed: int) 
     ordered = replay_lines(BASE)
     mixed = replay_lines(shuffled)
     assert mixed.rejects == []
-    assert len(ordered.final()) == 2
+    assert len([a for a in ordered.final().values() if a.kind == "gap"]) == 2
     assert essence(mixed) == essence(ordered)
