@@ -47,7 +47,7 @@ def build(seed: int = 7) -> list[str]:
                     drop_between(fv, T0 + 2.5 * h, T0 + 5.5 * h)))
     # A reefer that stops at sea, drifts, and is silent for 2.5 h: stopped at sea still counts.
     rf = track(341888000, T0, 16.6, -68.4, 0.3, 40.0, 180, span)
-    vessels.append((static(341888000, "FROST CARRIER", 69, 120.0, ""),
+    vessels.append((static(341888000, "FROST CARRIER", 70, 120.0, ""),
                     drop_between(rf, T0 + 1 * h, T0 + 3.5 * h)))
     # A tanker moored in San Juan, silent for 4 h: moored vessels do not open gaps.
     mo = with_status(track(366998100, T0, 18.4620, -66.1060, 0.0, 0.0, 180, span), NAV_MOORED)
