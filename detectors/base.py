@@ -22,7 +22,7 @@ from mda.records import Alert, PositionReport
 
 ShoreDistance = Callable[[float, float], float | None]  # (lat, lon) -> nautical miles, or None
 PortDistance = Callable[[float, float], float | None]  # (lat, lon) -> km to nearest port, or None
-OnLand = Callable[[float, float], bool]  # (lat, lon) -> the point is on land
+OnLand = Callable[[float, float, float], bool]  # (lat, lon, min_inland_km) -> on land
 ZoneLookup = Callable[[float, float], list[Any]]  # (lat, lon) -> zones.Zone objects containing it
 VesselInfo = Callable[[int], dict[str, Any]]  # mmsi -> what is known of the vessel
 

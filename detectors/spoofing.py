@@ -113,13 +113,14 @@ class SpoofingDetector(Detector[SpoofingSettings]):
             out.append(self._alert(report.mmsi, "invalid_mmsi", t, lat, lon, "closed", {
                 "detail": "MID not allocated or not a ship-station MMSI"}, end=t,
                 severity="low"))
-        if s.check_on_land and self.context.on_land is not None and "on_land" not in ident.open \
-                and self.context.on_land(lat, lon):
-            out.append(self._open(report.mmsi, ident, "on_land", t, lat, lon,
-                                  {"min_inland_km": s.min_inland_km}, "medium"))
-        elif "on_land" in ident.open and self.context.on_land is not None \
-                and not self.context.on_land(lat, lon):
-            out.append(self._close(report.mmsi, ident, "on_land", t))
+        on_land = self.context.on_land
+        if s.check_on_land and on_land is not None:
+            land = on_land(lat, lon, s.min_inland_km)
+            if land and "on_land" not in ident.open:
+                out.append(self._open(report.mmsi, ident, "on_land", t, lat, lon,
+                                      {"min_inland_km": s.min_inland_km}, "medium"))
+            elif not land and "on_land" in ident.open:
+                out.append(self._close(report.mmsi, ident, "on_land", t))
         # Which track does this report continue?
         best: _Track | None = None
         jump: tuple[float, float | None] | None = None

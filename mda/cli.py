@@ -59,8 +59,22 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--lateness", metavar="SECONDS", type=float,
                    help="allowed lateness of out-of-order input (overrides [ingest] "
                         "allowed_lateness_s; use a large value to replay unsorted files)")
+    _geo_args(r)
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.add_argument("--quiet", "-q", action="store_true", help="no summary table")
+
+    z = sub.add_parser("zones", help="inspect zone files; how to get official layers")
+    zsub = z.add_subparsers(dest="zones_command", metavar="ACTION")
+    zc = zsub.add_parser("check", help="report what a zone file contains and what is wrong",
+                         description="Load a zone file as mda replay would and report its "
+                                     "zones by kind, sovereigns, extent, repairs and errors. "
+                                     "Exit status 1 when the file cannot be used.")
+    zc.add_argument("file", metavar="[KIND=]FILE")
+    zc.add_argument("--json", action="store_true", help="print the report as JSON")
+    zsub.add_parser("fetch", help="how to get official EEZ and MPA layers",
+                    description="Print where and how to download the official layers "
+                                "(Marine Regions EEZ, WDPA), which their licences ask users to "
+                                "fetch themselves.")
 
     c = sub.add_parser("config", help="show the effective settings")
     csub = c.add_subparsers(dest="config_command", metavar="ACTION")
@@ -70,6 +84,43 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--preset", default=None, choices=["watch", "skylight", "gfw"])
     show.add_argument("--config", metavar="FILE")
     return p
+
+
+def _geo_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("geography")
+    g.add_argument("--zones", action="append", default=[], metavar="[KIND=]FILE",
+                   help="zone layer (GeoJSON, GeoPackage, zipped Shapefile); KIND applies to "
+                        "features without a kind property (eez, territorial_sea, "
+                        "contiguous_zone, fishing_zone, mpa, closure, restricted, exercise); "
+                        "repeatable")
+    g.add_argument("--ports", action="append", default=[], metavar="FILE",
+                   help="port list CSV (name, lat, lon; NGA World Port Index columns "
+                        "recognised); repeatable")
+    g.add_argument("--land", metavar="FILE",
+                   help="land polygons for shore distance and on-land checks (default: the "
+                        "GSHHG distance-to-land grid shipped with landmetrics)")
+    g.add_argument("--no-shore", action="store_true",
+                   help="no shore distance at all (rules that need it are skipped)")
+
+
+def _geography(args: argparse.Namespace, settings: Any) -> Any:
+    from mda.geography import Geography
+    from mda.settings import zone_rules
+
+    geo = settings.geography
+    geography = Geography.load(
+        zone_args=[*geo.zones, *args.zones],
+        land_file=args.land or geo.land or None,
+        port_files=[*geo.ports, *args.ports],
+        rules=zone_rules(settings),
+        shore=geo.shore and not args.no_shore,
+    )
+    for warning in geography.warnings[:10]:
+        print(f"mda: warning: {warning}", file=sys.stderr)
+    if len(geography.warnings) > 10:
+        print(f"mda: ... and {len(geography.warnings) - 10} more warnings "
+              "(see mda zones check FILE)", file=sys.stderr)
+    return geography
 
 
 def _table(summary: dict[str, Any], out: TextIO) -> None:
@@ -114,6 +165,7 @@ def _replay(args: argparse.Namespace) -> int:
         settings = replace(settings, ingest=replace(settings.ingest,
                                                      allowed_lateness_s=args.lateness))
     sources = [Source.open(name) for name in args.inputs]
+    geography = _geography(args, settings)
     alerts_f = open(args.alerts, "w", encoding="utf-8") if args.alerts else None  # noqa: SIM115
     rejects_f = open(args.rejects, "w", encoding="utf-8") if args.rejects else None  # noqa: SIM115
     total = sum(s.size or 0 for s in sources)
@@ -131,7 +183,7 @@ def _replay(args: argparse.Namespace) -> int:
             rejects_f.write(reject.to_json() + "\n")
 
         runner = EmbeddedRunner(settings, write_alert if alerts_f else None,
-                                write_reject if rejects_f else None)
+                                write_reject if rejects_f else None, geography=geography)
         result = runner.run(sources, until=args.until,
                             progress=bar.update if bar is not None else None)
     finally:
@@ -151,6 +203,59 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
+FETCH_HELP = """\
+Official zone layers are not redistributed with mda: their licences ask users to download
+them from the source. With internet access:
+
+  EEZ, territorial seas, contiguous zones (Marine Regions, CC BY 4.0):
+    https://www.marineregions.org/downloads.php  ->  "Maritime Boundaries" (World EEZ,
+    12 NM, 24 NM), GeoPackage or Shapefile; accept the terms, download, unzip.
+    mda reads GEONAME, ISO_SOV1, MRGID and POL_TYPE:   --zones FILE.gpkg
+
+  Marine protected areas (WDPA, Protected Planet; non-commercial terms):
+    https://www.protectedplanet.net/en/thematic-areas/wdpa  ->  download by country
+    (e.g. BLZ, JAM) as Shapefile or GeoPackage.
+    mda reads NAME, WDPAID/WDPA_PID, NO_TAKE, ISO3:     --zones FILE.zip
+
+  Your own zones (closures, restricted or exercise areas): GeoJSON polygons with properties
+  name, kind, sovereign (ISO 3166 alpha-3) and id; or give the kind: --zones closure=FILE.
+
+Check any file first:  mda zones check FILE
+See docs/zones.md for the rules each kind applies.
+"""
+
+
+def _zones(args: argparse.Namespace) -> int:
+    if args.zones_command == "fetch":
+        sys.stdout.write(FETCH_HELP)
+        return 0
+    if args.zones_command != "check":
+        print("usage: mda zones check [KIND=]FILE | mda zones fetch", file=sys.stderr)
+        return 2
+    from mda.geography import parse_zone_arg
+    from zones.catalogue import check_zones
+
+    kind, path = parse_zone_arg(args.file)
+    report = check_zones(path, kind=kind)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0 if report["ok"] else 1
+    print(f"file        {report['path']}")
+    print(f"crs         {report['crs']}")
+    print(f"features    {report['features']:,}")
+    print(f"zones       {report['zones']:,}")
+    for k, n in report["by_kind"].items():
+        print(f"  {k:<22}{n:,}")
+    print(f"sovereigns  {', '.join(report['sovereigns']) or '-'}")
+    print(f"extent      {report['bbox']}")
+    for w in report["warnings"]:
+        print(f"warning     {w}")
+    for e in report["errors"]:
+        print(f"error       {e}")
+    print("ok" if report["ok"] else "NOT USABLE: fix the errors above")
+    return 0 if report["ok"] else 1
+
+
 def _config(args: argparse.Namespace) -> int:
     from mda.settings import DEFAULT_PRESET, load_settings, to_toml
 
@@ -168,13 +273,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     from mda.settings import SettingsError
+    from zones.catalogue import ZoneError
 
     try:
         if args.command == "replay":
             return _replay(args)
         if args.command == "config":
             return _config(args)
-    except (SettingsError, FileNotFoundError) as exc:
+        if args.command == "zones":
+            return _zones(args)
+    except (SettingsError, ZoneError, FileNotFoundError) as exc:
         print(f"mda: error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:

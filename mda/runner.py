@@ -12,7 +12,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import chain, islice
 from typing import Any
@@ -24,7 +24,8 @@ from ingest.dedup import Deduplicator
 from ingest.quarantine import IngestStats, Reject
 from ingest.sources import Source, make_decoder, sniff_format
 from ingest.tables import TableDecoder
-from mda.records import Alert, PositionReport, VesselStatic, iso_utc
+from mda.geography import Geography
+from mda.records import NAV_AT_ANCHOR, NAV_MOORED, Alert, PositionReport, VesselStatic, iso_utc
 from mda.settings import Settings, preset_settings
 from mda.vessels import VesselRegistry
 
@@ -33,6 +34,7 @@ RejectSink = Callable[[Reject], None]
 Progress = Callable[[int], None]  # bytes of input consumed since the last call
 
 _CHUNK = 4096
+_STATIONARY = (NAV_AT_ANCHOR, NAV_MOORED)
 
 
 @dataclass
@@ -94,6 +96,7 @@ class EmbeddedRunner:
         on_alert: AlertSink | None = None,
         on_reject: RejectSink | None = None,
         context: DetectorContext | None = None,
+        geography: Geography | None = None,
     ) -> None:
         self.settings = settings or preset_settings()
         self.on_alert = on_alert or (lambda a: None)
@@ -101,9 +104,12 @@ class EmbeddedRunner:
         self.stats = IngestStats()
         self.registry = VesselRegistry()
         self.dedup = Deduplicator(self.settings.ingest.duplicate_window_s)
-        base = context or DetectorContext()
-        self.context = DetectorContext(
-            vessel_info=self.registry.info, shore_distance_nm=base.shore_distance_nm)
+        self.geography = geography
+        if geography is not None:
+            self.context = geography.context(self.registry.info)
+        else:
+            base = context or DetectorContext()
+            self.context = replace(base, vessel_info=self.registry.info)
         self.detectors = build_detectors(self.settings, self.context)
         self._lateness = self.settings.ingest.allowed_lateness_s
         self._heap: list[tuple[float, int, float, float, int, PositionReport]] = []
@@ -235,10 +241,13 @@ class EmbeddedRunner:
 
     def _release(self, watermark: float) -> None:
         heap = self._heap
+        observe = None if self.geography is None else self.geography.observe
         while heap and heap[0][0] <= watermark:
             item = heapq.heappop(heap)
             ts = item[0]
             rec = item[5]
+            if observe is not None and rec.nav_status in _STATIONARY:
+                observe(rec.lat, rec.lon, ts)
             for det in self.detectors:
                 alerts = det.advance(ts)
                 if alerts:

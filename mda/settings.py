@@ -40,11 +40,26 @@ class IngestSettings:
     max_fragment_wait_lines: int = 200
 
 
+@dataclass(frozen=True, slots=True)
+class GeographySettings:
+    # Zone files, each "FILE" or "KIND=FILE" (KIND for features without a kind property).
+    zones: tuple[str, ...] = ()
+    # Land polygons for shore distance and on-land checks; empty: the landmetrics grid.
+    land: str = ""
+    # Port lists (CSV with name, lat, lon; NGA World Port Index columns recognised).
+    ports: tuple[str, ...] = ()
+    # Use the landmetrics distance-to-land grid when no land file is given.
+    shore: bool = True
+
+
 @dataclass(frozen=True)
 class Settings:
     preset: str = DEFAULT_PRESET
     ingest: IngestSettings = field(default_factory=IngestSettings)
     detectors: dict[str, DetectorSettings] = field(default_factory=dict)
+    geography: GeographySettings = field(default_factory=GeographySettings)
+    # Per zone kind, overrides of the default rule (see zones.catalogue.ZoneRule).
+    zone_rules: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _coerce(table: str, key: str, value: Any, default: Any) -> Any:
@@ -58,6 +73,10 @@ def _coerce(table: str, key: str, value: Any, default: Any) -> Any:
         if value < 0:
             raise SettingsError(f"[{table}] {key} must not be negative, got {value!r}")
         return type(default)(value)
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise SettingsError(f"[{table}] {key} must be a string, not {value!r}")
+        return value
     if isinstance(default, tuple):
         if not isinstance(value, list):
             raise SettingsError(f"[{table}] {key} must be a list, not {value!r}")
@@ -96,18 +115,71 @@ def load_settings(preset: str = DEFAULT_PRESET, config: str | Path | None = None
         raise SettingsError(f"{path}: not valid TOML: {exc}") from None
     base = preset_settings(str(data.pop("preset", preset)))
     ingest = base.ingest
+    geography = base.geography
     dets = dict(base.detectors)
+    rules: dict[str, dict[str, Any]] = {}
     for table, values in data.items():
         if not isinstance(values, dict):
             raise SettingsError(f"{path}: {table!r} must be a table like [{table}]")
         if table == "ingest":
             ingest = _override(ingest, table, values)
+        elif table == "geography":
+            geography = _resolve_paths(_override(geography, table, values), path.parent)
+        elif table == "zone_rules":
+            rules = _zone_rules(path, values)
         elif table in dets:
             dets[table] = _override(dets[table], table, values)
         else:
-            known = ", ".join(["ingest", *sorted(dets)])
+            known = ", ".join(["ingest", "geography", "zone_rules", *sorted(dets)])
             raise SettingsError(f"{path}: unknown table [{table}] (known: {known})")
-    return Settings(preset=base.preset, ingest=ingest, detectors=dets)
+    return Settings(preset=base.preset, ingest=ingest, detectors=dets, geography=geography,
+                    zone_rules=rules)
+
+
+def _resolve_paths(geo: GeographySettings, base: Path) -> GeographySettings:
+    """Relative file names in a settings file are relative to that file."""
+    from mda.geography import parse_zone_arg
+
+    def fix(name: str) -> str:
+        return name if not name or Path(name).is_absolute() else str(base / name)
+
+    zones = []
+    for arg in geo.zones:
+        kind, file = parse_zone_arg(arg)
+        zones.append(f"{kind}={fix(file)}" if kind else fix(file))
+    return replace(geo, zones=tuple(zones), land=fix(geo.land),
+                   ports=tuple(fix(p) for p in geo.ports))
+
+
+RULE_KEYS = {"ship_types": list, "foreign_only": bool, "min_sog_kn": float,
+             "max_sog_kn": float, "severity": str}
+
+
+def _zone_rules(path: Path, values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    from zones.catalogue import ZONE_KINDS
+
+    out: dict[str, dict[str, Any]] = {}
+    for kind, rule in values.items():
+        if kind not in ZONE_KINDS:
+            raise SettingsError(f"{path}: [zone_rules.{kind}]: unknown zone kind "
+                                f"(known: {', '.join(ZONE_KINDS)})")
+        if not isinstance(rule, dict):
+            raise SettingsError(f"{path}: zone_rules.{kind} must be a table")
+        for key, value in rule.items():
+            want = RULE_KEYS.get(key)
+            if want is None:
+                raise SettingsError(f"{path}: [zone_rules.{kind}] has no key {key!r} "
+                                    f"(known: {', '.join(RULE_KEYS)})")
+            ok = isinstance(value, int | float) and not isinstance(value, bool) \
+                if want is float else isinstance(value, want)
+            if not ok:
+                raise SettingsError(f"{path}: [zone_rules.{kind}] {key} must be a "
+                                    f"{want.__name__}, not {value!r}")
+            if key == "severity" and value not in ("info", "low", "medium", "high"):
+                raise SettingsError(f"{path}: [zone_rules.{kind}] severity must be one of "
+                                    "info, low, medium, high")
+        out[kind] = dict(rule)
+    return out
 
 
 def _toml_value(value: Any) -> str:
@@ -125,7 +197,44 @@ def to_toml(settings: Settings) -> str:
     lines = [f'preset = "{settings.preset}"', "", "[ingest]"]
     lines += [f"{f.name} = {_toml_value(getattr(settings.ingest, f.name))}"
               for f in fields(settings.ingest)]
+    lines += ["", "[geography]"]
+    lines += [f"{f.name} = {_toml_value(getattr(settings.geography, f.name))}"
+              for f in fields(settings.geography)]
     for name, det in sorted(settings.detectors.items()):
         lines += ["", f"[{name}]"]
         lines += [f"{f.name} = {_toml_value(getattr(det, f.name))}" for f in fields(det)]
+    for kind, rule in sorted(effective_zone_rules(settings).items()):
+        lines += ["", f"[zone_rules.{kind}]"]
+        lines += [f"{k} = {_toml_value(v)}" for k, v in rule.items() if v is not None]
     return "\n".join(lines) + "\n"
+
+
+def effective_zone_rules(settings: Settings) -> dict[str, dict[str, Any]]:
+    """The default zone rule of every kind with the settings' overrides applied."""
+    from zones.catalogue import DEFAULT_RULES
+
+    out: dict[str, dict[str, Any]] = {}
+    for kind, rule in DEFAULT_RULES.items():
+        values = {k: getattr(rule, k) for k in RULE_KEYS}
+        values.update(settings.zone_rules.get(kind, {}))
+        if isinstance(values.get("ship_types"), tuple):
+            values["ship_types"] = list(values["ship_types"])
+        out[kind] = values
+    return out
+
+
+def zone_rules(settings: Settings) -> dict[str, Any]:
+    """ZoneRule objects per kind (defaults with overrides)."""
+    from zones.catalogue import ZoneRule
+
+    out: dict[str, Any] = {}
+    for kind, values in effective_zone_rules(settings).items():
+        st = values.get("ship_types")
+        out[kind] = ZoneRule(
+            ship_types=tuple(int(x) for x in st) if st else None,  # [] or none: any vessel
+            foreign_only=bool(values["foreign_only"]),
+            min_sog_kn=values.get("min_sog_kn"),
+            max_sog_kn=values.get("max_sog_kn"),
+            severity=str(values["severity"]),
+        )
+    return out

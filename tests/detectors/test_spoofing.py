@@ -67,7 +67,7 @@ def test_a_single_bad_fix_is_a_jump_not_a_shared_mmsi() -> None:
 
 
 def test_position_on_land() -> None:
-    ctx = DetectorContext(on_land=lambda lat, lon: lat > 18.0)
+    ctx = DetectorContext(on_land=lambda lat, lon, inland_km: lat > 18.0)
     reports = [at(311000001, 0, 17.9, -66.5), at(311000001, 5, 18.1, -66.5),
                at(311000001, 10, 18.2, -66.5), at(311000001, 15, 17.95, -66.5)]
     alerts = drive(SpoofingDetector(SpoofingSettings(min_jump_m=50_000), ctx), reports)
