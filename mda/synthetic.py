@@ -45,6 +45,29 @@ def track(
     return out
 
 
+def legs(
+    mmsi: int,
+    start: datetime,
+    lat: float,
+    lon: float,
+    plan: Iterable[tuple[float, float, float]],
+    every_s: float = 120.0,
+    nav_status: int = 0,
+) -> list[PositionReport]:
+    """A track of straight legs: ``plan`` is ``(sog_kn, cog_deg, hours)`` per leg; each leg
+    starts where the previous one ended. Reports every ``every_s`` seconds throughout."""
+    out: list[PositionReport] = []
+    t = start
+    for sog, cog, hours in plan:
+        leg = track(mmsi, t, lat, lon, sog, cog, every_s, hours * 3600.0, nav_status)
+        if out:
+            leg = leg[1:]  # the leg's first point is the previous leg's last
+        out.extend(leg)
+        end = track(mmsi, t, lat, lon, sog, cog, hours * 3600.0, hours * 3600.0, nav_status)[-1]
+        lat, lon, t = end.lat, end.lon, t + timedelta(hours=hours)
+    return out
+
+
 def drop_between(reports: list[PositionReport], start: datetime,
                  end: datetime) -> list[PositionReport]:
     """The track with the reports in [start, end) removed: a vessel that went dark."""

@@ -622,6 +622,8 @@ def check_zones(path: str | Path, kind: str | None = None) -> dict[str, Any]:
     except Exception as exc:  # a report must not crash on a file it could not foresee
         loaded = _Loaded([], [], [f"{path}: {type(exc).__name__}: {exc}"], 0, None)
     zones = loaded.zones
+    if not zones and not loaded.errors:
+        loaded.errors.append(f"{path}: no polygon features: nothing that can contain a position")
     bbox: list[float] | None = None
     if zones:
         bounds = [z.geometry.bounds for z in zones]

@@ -107,4 +107,6 @@ def test_noaa_limit_lines_give_no_zones(shared: Path) -> None:
     zones, _ = load_zones(path)  # no kind needed to skip lines
     assert zones == []
     report = check_zones(path)
-    assert report["ok"] and report["features"] == 260 and report["zones"] == 0
+    # a file with nothing that can contain a position is not usable as a zone layer
+    assert not report["ok"] and report["features"] == 260 and report["zones"] == 0
+    assert "no polygon features" in report["errors"][0]
