@@ -13,6 +13,7 @@ runner and in streaming workers.
 
 from __future__ import annotations
 
+import heapq
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,18 +41,43 @@ class DetectorContext:
     """What detectors may consult besides the records: all pure lookups."""
 
     vessel_info: VesselInfo = lambda mmsi: {}
+    # AIS ship type of an MMSI; a fast path over vessel_info (derived from it when not given)
+    ship_type: Callable[[int], int | None] | None = None
     shore_distance_nm: ShoreDistance | None = None
     port_distance_km: PortDistance | None = None
     on_land: OnLand | None = None
     zones_at: ZoneLookup | None = None
 
+    def __post_init__(self) -> None:
+        if self.ship_type is None:
+            info = self.vessel_info
+
+            def ship_type(mmsi: int) -> int | None:
+                st = info(mmsi).get("ship_type")
+                return int(st) if isinstance(st, int | float) and st else None
+
+            object.__setattr__(self, "ship_type", ship_type)
+
+    def ship_type_of(self, mmsi: int) -> int | None:
+        assert self.ship_type is not None
+        return self.ship_type(mmsi)
+
+
+NO_ALERTS: list[Alert] = []  # shared empty result: callers must not modify what they get
+
 
 class Detector(ABC, Generic[S]):
-    """Base class of detectors (see the module docstring)."""
+    """Base class of detectors (see the module docstring).
+
+    ``next_due`` is the watermark up to which :meth:`advance` has nothing to do (strictly: it
+    acts only once the watermark passes it); runners may skip calls until then. Detectors with
+    time-driven events keep it current; the default, minus infinity, means "always call".
+    """
 
     name: ClassVar[str]
     settings_type: ClassVar[type[DetectorSettings]]
     presets: ClassVar[dict[str, Any]]
+    next_due: float = float("-inf")
 
     def __init__(self, settings: S, context: DetectorContext | None = None) -> None:
         self.settings = settings
@@ -63,7 +89,32 @@ class Detector(ABC, Generic[S]):
 
     def advance(self, watermark: float) -> list[Alert]:
         """The watermark moved to ``watermark`` (epoch seconds)."""
-        return []
+        return NO_ALERTS
+
+
+class Deadlines:
+    """A lazy min-heap of (due time, key) with the owner's ``next_due`` kept in step."""
+
+    __slots__ = ("heap", "owner")
+
+    def __init__(self, owner: Detector[Any]) -> None:
+        self.heap: list[tuple[float, Any]] = []
+        self.owner = owner
+        owner.next_due = float("inf")
+
+    def push(self, due: float, key: Any) -> None:
+        heapq.heappush(self.heap, (due, key))
+        if due < self.owner.next_due:
+            self.owner.next_due = due
+
+    def pop_before(self, watermark: float) -> list[tuple[float, Any]]:
+        """Remove and return the entries due strictly before ``watermark``, earliest first."""
+        heap = self.heap
+        out = []
+        while heap and heap[0][0] < watermark:
+            out.append(heapq.heappop(heap))
+        self.owner.next_due = heap[0][0] if heap else float("inf")
+        return out
 
 
 REGISTRY: dict[str, type[Detector[Any]]] = {}

@@ -13,12 +13,11 @@ silent, and closes when the vessel reports again, with the evidence of the gap.
 
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from detectors.base import Detector, DetectorContext, DetectorSettings, register
+from detectors.base import Deadlines, Detector, DetectorContext, DetectorSettings, register
 from mda.geo import haversine_m, implied_speed_kn
 from mda.records import (
     NAV_AT_ANCHOR,
@@ -74,7 +73,7 @@ class GapDetector(Detector[GapSettings]):
         super().__init__(settings, context)
         self._threshold_s = settings.threshold_h * 3600.0
         self._vessels: dict[int, _Vessel] = {}
-        self._deadlines: list[tuple[float, int]] = []  # (last_t + threshold, mmsi), lazy
+        self._deadlines = Deadlines(self)  # (last_t + threshold, mmsi), lazy
 
     # -- rules -----------------------------------------------------------------------------
     def _eligible(self, last: PositionReport) -> bool:
@@ -104,21 +103,17 @@ class GapDetector(Detector[GapSettings]):
             v.last = report
             v.open_alert = None
         if not v.queued:
-            heapq.heappush(self._deadlines, (t + self._threshold_s, report.mmsi))
+            self._deadlines.push(t + self._threshold_s, report.mmsi)
             v.queued = True
         return out
 
     def advance(self, watermark: float) -> list[Alert]:
-        heap = self._deadlines
-        if not heap or heap[0][0] >= watermark:
-            return []
         out: list[Alert] = []
-        while heap and heap[0][0] < watermark:
-            _, mmsi = heapq.heappop(heap)
+        for _, mmsi in self._deadlines.pop_before(watermark):
             v = self._vessels[mmsi]
             due = v.last_t + self._threshold_s
             if due >= watermark:  # it reported since: not due yet
-                heapq.heappush(heap, (due, mmsi))
+                self._deadlines.push(due, mmsi)
                 continue
             v.queued = False
             if v.open_alert is None and self._eligible(v.last):

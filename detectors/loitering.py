@@ -18,12 +18,18 @@ higher. A silence longer than ``max_gap_h`` ends the episode.
 
 from __future__ import annotations
 
-import heapq
 import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from detectors.base import Detector, DetectorContext, DetectorSettings, register
+from detectors.base import (
+    NO_ALERTS,
+    Deadlines,
+    Detector,
+    DetectorContext,
+    DetectorSettings,
+    register,
+)
 from detectors.common import (
     DREDGING_DIVING_MILITARY,
     FISHING,
@@ -91,7 +97,7 @@ class LoiteringDetector(Detector[LoiteringSettings]):
                  context: DetectorContext | None = None) -> None:
         super().__init__(settings, context)
         self._episodes: dict[int, _Episode] = {}
-        self._expiry: list[tuple[float, int]] = []
+        self._expiry = Deadlines(self)  # (last slow report + max gap, mmsi), lazy
         self._min_s = settings.min_duration_h * 3600.0
         self._gap_s = settings.max_gap_h * 3600.0
 
@@ -99,7 +105,7 @@ class LoiteringDetector(Detector[LoiteringSettings]):
         s = self.settings
         if r.sog_kn is None or r.sog_kn >= s.max_sog_kn:
             return False
-        if ship_type_of(self.context.vessel_info(r.mmsi)) in s.excluded_ship_types:
+        if self.context.ship_type_of(r.mmsi) in s.excluded_ship_types:
             return False
         if r.nav_status in (NAV_AT_ANCHOR, NAV_MOORED) and self.context.port_distance_km:
             d = self.context.port_distance_km(r.lat, r.lon)
@@ -109,6 +115,8 @@ class LoiteringDetector(Detector[LoiteringSettings]):
 
     def step(self, report: PositionReport, t: float) -> list[Alert]:
         ep = self._episodes.get(report.mmsi)
+        if ep is None and (report.sog_kn is None or report.sog_kn >= self.settings.max_sog_kn):
+            return NO_ALERTS  # the common case: a vessel under way
         out: list[Alert] = []
         if ep is not None and t - ep.last_t > self._gap_s:
             out += self._end(report.mmsi, ep)
@@ -120,7 +128,7 @@ class LoiteringDetector(Detector[LoiteringSettings]):
         if ep is None:
             ep = _Episode(t, t, report.lat, report.lon)
             self._episodes[report.mmsi] = ep
-            heapq.heappush(self._expiry, (t + self._gap_s, report.mmsi))
+            self._expiry.push(t + self._gap_s, report.mmsi)
         ep.last_t = t
         ep.n += 1
         ep.lat_sum += report.lat
@@ -157,16 +165,14 @@ class LoiteringDetector(Detector[LoiteringSettings]):
         return [] if ep.alert is None else [self._alert(mmsi, ep, "closed")]
 
     def advance(self, watermark: float) -> list[Alert]:
-        heap = self._expiry
         out: list[Alert] = []
-        while heap and heap[0][0] < watermark:
-            _, mmsi = heapq.heappop(heap)
+        for _, mmsi in self._expiry.pop_before(watermark):
             ep = self._episodes.get(mmsi)
             if ep is None:
                 continue
             due = ep.last_t + self._gap_s
             if due >= watermark:
-                heapq.heappush(heap, (due, mmsi))
+                self._expiry.push(due, mmsi)
                 continue
             out += self._end(mmsi, ep)
         return out

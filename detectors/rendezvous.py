@@ -22,12 +22,18 @@ together for ``max_gap_h`` of event time.
 
 from __future__ import annotations
 
-import heapq
 import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from detectors.base import Detector, DetectorContext, DetectorSettings, register
+from detectors.base import (
+    NO_ALERTS,
+    Deadlines,
+    Detector,
+    DetectorContext,
+    DetectorSettings,
+    register,
+)
 from detectors.common import (
     FISHING,
     SERVICE,
@@ -76,7 +82,6 @@ class _Vessel:
     sog: float | None
     cog: float | None
     cell: tuple[int, int]
-    eligible: bool
 
 
 @dataclass(slots=True)
@@ -108,7 +113,7 @@ class RendezvousDetector(Detector[RendezvousSettings]):
         self._vessels: dict[int, _Vessel] = {}
         self._grid: dict[tuple[int, int], set[int]] = {}
         self._pairs: dict[tuple[int, int], _Pair] = {}
-        self._expiry: list[tuple[float, tuple[int, int]]] = []
+        self._expiry = Deadlines(self)  # (last close observation + merge gap, pair), lazy
         self._gap_s = settings.max_gap_h * 3600.0
         self._min_s = settings.min_duration_h * 3600.0
         self.pair_checks = 0  # distance computations made (for the scaling benchmark)
@@ -126,24 +131,23 @@ class RendezvousDetector(Detector[RendezvousSettings]):
         n = self._n_lon_cells
         return [(i + di, (j + dj) % n) for di in (-1, 0, 1) for dj in range(-k, k + 1)]
 
-    def _move(self, mmsi: int, v: _Vessel | None, cell: tuple[int, int]) -> None:
-        if v is not None and v.cell != cell:
-            members = self._grid.get(v.cell)
-            if members is not None:
-                members.discard(mmsi)
-                if not members:
-                    del self._grid[v.cell]
-        self._grid.setdefault(cell, set()).add(mmsi)
+    def _leave(self, mmsi: int, v: _Vessel) -> None:
+        """Take a vessel out of the grid (and out of the table)."""
+        members = self._grid.get(v.cell)
+        if members is not None:
+            members.discard(mmsi)
+            if not members:
+                del self._grid[v.cell]
+        self._vessels.pop(mmsi, None)
 
     # -- rules -----------------------------------------------------------------------------
     def _eligible(self, r: PositionReport) -> bool:
         s = self.settings
-        if r.nav_status in (NAV_MOORED, NAV_AT_ANCHOR):
-            return False
         if r.sog_kn is not None and r.sog_kn > s.max_sog_kn:
             return False
-        st = ship_type_of(self.context.vessel_info(r.mmsi))
-        return st not in s.excluded_ship_types
+        if r.nav_status in (NAV_MOORED, NAV_AT_ANCHOR):
+            return False
+        return self.context.ship_type_of(r.mmsi) not in s.excluded_ship_types
 
     def _port_km(self, lat: float, lon: float) -> float | None:
         f = self.context.port_distance_km
@@ -152,14 +156,24 @@ class RendezvousDetector(Detector[RendezvousSettings]):
     # -- steps -----------------------------------------------------------------------------
     def step(self, report: PositionReport, t: float) -> list[Alert]:
         mmsi = report.mmsi
+        old = self._vessels.get(mmsi)
+        if not self._eligible(report):
+            # Only eligible (slow, not moored, not a tug...) vessels are kept in the grid.
+            if old is not None:
+                self._leave(mmsi, old)
+            return NO_ALERTS
         lat, lon = report.lat, report.lon
         cell = self._cell(lat, lon)
-        old = self._vessels.get(mmsi)
-        eligible = self._eligible(report)
-        self._move(mmsi, old, cell)
-        self._vessels[mmsi] = _Vessel(t, lat, lon, report.sog_kn, report.cog_deg, cell, eligible)
-        if not eligible:
-            return []
+        if old is None:
+            self._vessels[mmsi] = _Vessel(t, lat, lon, report.sog_kn, report.cog_deg, cell)
+            self._grid.setdefault(cell, set()).add(mmsi)
+        else:
+            if old.cell != cell:
+                self._leave(mmsi, old)
+                self._vessels[mmsi] = old
+                self._grid.setdefault(cell, set()).add(mmsi)
+            old.t, old.lat, old.lon, old.sog, old.cog, old.cell = (
+                t, lat, lon, report.sog_kn, report.cog_deg, cell)
         out: list[Alert] = []
         port_km: float | None = None
         port_checked = False
@@ -173,7 +187,7 @@ class RendezvousDetector(Detector[RendezvousSettings]):
                     continue
                 b = self._vessels[other]
                 dt = t - b.t
-                if not b.eligible or dt > s.horizon_s or dt < -s.horizon_s:
+                if dt > s.horizon_s or dt < -s.horizon_s:
                     continue
                 blat, blon = b.lat, b.lon
                 if b.sog and b.cog is not None and dt:
@@ -203,7 +217,7 @@ class RendezvousDetector(Detector[RendezvousSettings]):
         if pair is None:
             pair = _Pair(t, t)
             self._pairs[key] = pair
-            heapq.heappush(self._expiry, (t + self._gap_s, key))
+            self._expiry.push(t + self._gap_s, key)
         pair.last_t = max(pair.last_t, t)
         pair.n += 1
         pair.lat_sum += lat
@@ -222,16 +236,14 @@ class RendezvousDetector(Detector[RendezvousSettings]):
         return None
 
     def advance(self, watermark: float) -> list[Alert]:
-        heap = self._expiry
         out: list[Alert] = []
-        while heap and heap[0][0] < watermark:
-            _, key = heapq.heappop(heap)
+        for _, key in self._expiry.pop_before(watermark):
             pair = self._pairs.get(key)
             if pair is None:
                 continue
             due = pair.last_t + self._gap_s
             if due >= watermark:
-                heapq.heappush(heap, (due, key))
+                self._expiry.push(due, key)
                 continue
             del self._pairs[key]
             if pair.alert is not None:

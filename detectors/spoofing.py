@@ -18,11 +18,17 @@ Four reasons, each its own alert (kind ``spoofing``, ``evidence.reason``):
 
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from detectors.base import Detector, DetectorContext, DetectorSettings, register
+from detectors.base import (
+    NO_ALERTS,
+    Deadlines,
+    Detector,
+    DetectorContext,
+    DetectorSettings,
+    register,
+)
 from detectors.common import latlon, utc
 from mda.flags import flag_of
 from mda.geo import haversine_m, implied_speed_kn
@@ -76,7 +82,9 @@ class _Identity:
     last_event: dict[str, float] = field(default_factory=dict)
     jumps: int = 0
     max_speed_kn: float = 0.0
-    flagged_mmsi: bool = False
+    mmsi_checked: bool = False
+    land_lat: float = 1e9
+    land_lon: float = 1e9
 
 
 @register
@@ -91,7 +99,7 @@ class SpoofingDetector(Detector[SpoofingSettings]):
         super().__init__(settings, context)
         self._ids: dict[int, _Identity] = {}
         self._episode_s = settings.episode_h * 3600.0
-        self._expiry: list[tuple[float, int, str]] = []
+        self._expiry = Deadlines(self)  # (last event + episode, (mmsi, reason)), lazy
 
     def _consistent(self, tr: _Track, t: float, lat: float, lon: float) -> tuple[bool, float,
                                                                                  float | None]:
@@ -103,33 +111,44 @@ class SpoofingDetector(Detector[SpoofingSettings]):
 
     def step(self, report: PositionReport, t: float) -> list[Alert]:
         s = self.settings
-        ident = self._ids.get(report.mmsi)
-        if ident is None:
-            ident = self._ids[report.mmsi] = _Identity()
-        out: list[Alert] = []
+        mmsi = report.mmsi
         lat, lon = report.lat, report.lon
-        if s.check_mmsi and not ident.flagged_mmsi and not valid_ship_mmsi(report.mmsi):
-            ident.flagged_mmsi = True
-            out.append(self._alert(report.mmsi, "invalid_mmsi", t, lat, lon, "closed", {
-                "detail": "MID not allocated or not a ship-station MMSI"}, end=t,
-                severity="low"))
+        ident = self._ids.get(mmsi)
+        if ident is None:
+            ident = self._ids[mmsi] = _Identity()
+        out: list[Alert] = []
+        if s.check_mmsi and not ident.mmsi_checked:
+            ident.mmsi_checked = True
+            if not valid_ship_mmsi(mmsi):
+                out.append(self._alert(
+                    mmsi, "invalid_mmsi", t, lat, lon, "closed",
+                    {"detail": "MID not allocated or not a ship-station MMSI"}, end=t,
+                    severity="low"))
         on_land = self.context.on_land
-        if s.check_on_land and on_land is not None:
+        # The land check is repeated only once the vessel has moved 0.01 degree (~1 km).
+        if s.check_on_land and on_land is not None and (
+                abs(lat - ident.land_lat) > 0.01 or abs(lon - ident.land_lon) > 0.01):
+            ident.land_lat, ident.land_lon = lat, lon
             land = on_land(lat, lon, s.min_inland_km)
             if land and "on_land" not in ident.open:
-                out.append(self._open(report.mmsi, ident, "on_land", t, lat, lon,
+                out.append(self._open(mmsi, ident, "on_land", t, lat, lon,
                                       {"min_inland_km": s.min_inland_km}, "medium"))
             elif not land and "on_land" in ident.open:
-                out.append(self._close(report.mmsi, ident, "on_land", t))
-        # Which track does this report continue?
+                out.append(self._close(mmsi, ident, "on_land", t))
+        last = ident.last
+        if last is not None and self._consistent(last, t, lat, lon)[0]:
+            # The common case: the report continues the vessel's latest track.
+            last.t, last.lat, last.lon = t, lat, lon
+            last.n += 1
+            if len(ident.tracks) > 1:
+                self._shared(mmsi, ident, t, lat, lon, out)
+            return out or NO_ALERTS
+        # Which track does this report continue, if any?
         best: _Track | None = None
-        jump: tuple[float, float | None] | None = None
         for tr in ident.tracks:
-            ok, d, speed = self._consistent(tr, t, lat, lon)
-            if ok and (best is None or tr.t > best.t):
+            if tr is not last and self._consistent(tr, t, lat, lon)[0] and (
+                    best is None or tr.t > best.t):
                 best = tr
-            if tr is ident.last and not ok:
-                jump = (d, speed)
         if best is None:
             best = _Track(t, lat, lon, 0, t)
             ident.tracks.append(best)
@@ -138,42 +157,47 @@ class SpoofingDetector(Detector[SpoofingSettings]):
                 del ident.tracks[0]
         best.t, best.lat, best.lon = t, lat, lon
         best.n += 1
-        if jump is not None and ident.last is not None:
-            d, speed = jump
+        if last is not None:
+            _, d, speed = self._consistent(last, t, lat, lon)
             ident.jumps += 1
             ident.max_speed_kn = max(ident.max_speed_kn, speed or 0.0)
-            prev = ident.last
             ident.last_event["speed"] = t
             if "speed" not in ident.open:
-                out.append(self._open(report.mmsi, ident, "speed", t, lat, lon, {
+                out.append(self._open(mmsi, ident, "speed", t, lat, lon, {
                     "implied_speed_kn": None if speed is None else round(speed, 1),
                     "distance_m": round(d, 1),
-                    "dt_s": round(t - prev.t, 1),
-                    "from_lat": prev.lat, "from_lon": prev.lon,
+                    "dt_s": round(t - last.t, 1),
+                    "from_lat": last.lat, "from_lon": last.lon,
                     "to_lat": lat, "to_lon": lon,
                     "max_speed_kn": s.max_speed_kn,
                 }, "medium"))
         ident.last = best
-        # Two tracks alive at once: a shared MMSI.
+        self._shared(mmsi, ident, t, lat, lon, out)
+        return out
+
+    def _shared(self, mmsi: int, ident: _Identity, t: float, lat: float, lon: float,
+                out: list[Alert]) -> None:
+        """Two tracks alive at once: a shared MMSI."""
+        s = self.settings
         live = [tr for tr in ident.tracks
                 if tr.n >= s.min_track_reports and t - tr.t <= self._episode_s]
-        if len(live) >= 2:
-            ident.last_event["shared_mmsi"] = t
-            if "shared_mmsi" not in ident.open:
-                a, b = live[0], live[1]
-                out.append(self._open(report.mmsi, ident, "shared_mmsi", t, lat, lon, {
-                    "distance_km": round(haversine_m(a.lat, a.lon, b.lat, b.lon) / 1000, 1),
-                    "track_a_lat": a.lat, "track_a_lon": a.lon,
-                    "track_b_lat": b.lat, "track_b_lon": b.lon,
-                }, "high"))
-        return out
+        if len(live) < 2:
+            return
+        ident.last_event["shared_mmsi"] = t
+        if "shared_mmsi" not in ident.open:
+            a, b = live[0], live[1]
+            out.append(self._open(mmsi, ident, "shared_mmsi", t, lat, lon, {
+                "distance_km": round(haversine_m(a.lat, a.lon, b.lat, b.lon) / 1000, 1),
+                "track_a_lat": a.lat, "track_a_lon": a.lon,
+                "track_b_lat": b.lat, "track_b_lon": b.lon,
+            }, "high"))
 
     def _open(self, mmsi: int, ident: _Identity, reason: str, t: float, lat: float, lon: float,
               evidence: dict[str, Any], severity: Severity) -> Alert:
         ident.last_event[reason] = t
         alert = self._alert(mmsi, reason, t, lat, lon, "open", evidence, severity=severity)
         ident.open[reason] = alert
-        heapq.heappush(self._expiry, (t + self._episode_s, mmsi, reason))
+        self._expiry.push(t + self._episode_s, (mmsi, reason))
         return alert
 
     def _close(self, mmsi: int, ident: _Identity, reason: str, t: float) -> Alert:
@@ -188,16 +212,14 @@ class SpoofingDetector(Detector[SpoofingSettings]):
                      alert.lat, alert.lon, alert.summary, evidence, alert.vessel)
 
     def advance(self, watermark: float) -> list[Alert]:
-        heap = self._expiry
         out: list[Alert] = []
-        while heap and heap[0][0] < watermark:
-            _, mmsi, reason = heapq.heappop(heap)
+        for _, (mmsi, reason) in self._expiry.pop_before(watermark):
             ident = self._ids.get(mmsi)
             if ident is None or reason not in ident.open or reason == "on_land":
                 continue
             due = ident.last_event.get(reason, 0.0) + self._episode_s
             if due >= watermark:
-                heapq.heappush(heap, (due, mmsi, reason))
+                self._expiry.push(due, (mmsi, reason))
                 continue
             out.append(self._close(mmsi, ident, reason, ident.last_event[reason]))
         return out

@@ -14,11 +14,17 @@ does not match yet (ship type still unknown) is re-checked on each report inside
 
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from detectors.base import Detector, DetectorContext, DetectorSettings, register
+from detectors.base import (
+    NO_ALERTS,
+    Deadlines,
+    Detector,
+    DetectorContext,
+    DetectorSettings,
+    register,
+)
 from detectors.common import latlon, ship_type_of, utc
 from mda.records import Alert, PositionReport, alert_id
 from mda.vessels import describe
@@ -67,7 +73,7 @@ class ZoneDetector(Detector[ZoneSettings]):
         super().__init__(settings, context)
         self._visits: dict[int, dict[str, _Visit]] = {}
         self._seen: set[int] = set()
-        self._exits: list[tuple[float, int, str]] = []  # (due, mmsi, zone id), lazy
+        self._exits = Deadlines(self)  # (outside since + exit_after_s, (mmsi, zone id)), lazy
 
     def step(self, report: PositionReport, t: float) -> list[Alert]:
         lookup = self.context.zones_at
@@ -76,10 +82,11 @@ class ZoneDetector(Detector[ZoneSettings]):
         mmsi = report.mmsi
         first_report = mmsi not in self._seen
         self._seen.add(mmsi)
-        inside = {z.id: z for z in lookup(report.lat, report.lon)}
+        found = lookup(report.lat, report.lon)
         visits = self._visits.get(mmsi)
-        if not inside and not visits:
-            return []
+        if not found and not visits:
+            return NO_ALERTS
+        inside = {z.id: z for z in found}
         if visits is None:
             visits = self._visits[mmsi] = {}
         out: list[Alert] = []
@@ -102,7 +109,7 @@ class ZoneDetector(Detector[ZoneSettings]):
             if v.outside_since is None:
                 v.outside_since = t
                 v.out_lat, v.out_lon = report.lat, report.lon
-                heapq.heappush(self._exits, (t + self.settings.exit_after_s, mmsi, zid))
+                self._exits.push(t + self.settings.exit_after_s, (mmsi, zid))
             if not v.confirmed:
                 del visits[zid]  # one point across the line: no visit
             elif t - v.outside_since >= self.settings.exit_after_s:
@@ -114,17 +121,15 @@ class ZoneDetector(Detector[ZoneSettings]):
 
     def advance(self, watermark: float) -> list[Alert]:
         """A vessel that left and fell silent outside still exits once the time has passed."""
-        heap = self._exits
         out: list[Alert] = []
-        while heap and heap[0][0] < watermark:
-            _, mmsi, zid = heapq.heappop(heap)
+        for _, (mmsi, zid) in self._exits.pop_before(watermark):
             visits = self._visits.get(mmsi)
             v = None if visits is None else visits.get(zid)
             if v is None or v.outside_since is None:
                 continue  # exited already, or back inside
             due = v.outside_since + self.settings.exit_after_s
             if due >= watermark:
-                heapq.heappush(heap, (due, mmsi, zid))
+                self._exits.push(due, (mmsi, zid))
                 continue
             assert visits is not None
             del visits[zid]

@@ -83,6 +83,8 @@ class NmeaDecoder:
         self.rejects: list[Reject] = []
         self._groups: dict[tuple[Any, ...], _Group] = {}
         self._pghp_ts: float | None = None
+        self._dt_ts = float("nan")
+        self._dt: datetime | None = None
         self._clock_ts: float | None = None
         self._next_sweep = max_fragment_wait_lines
 
@@ -313,6 +315,15 @@ class NmeaDecoder:
         elif msg_type == 5 or msg_type == 24:
             self._static(msg, msg_type, ts, lines)
 
+    def _datetime(self, ts: float | None) -> datetime | None:
+        """Aware UTC datetime of an epoch time; consecutive messages often share a time."""
+        if ts is None:
+            return None
+        if ts != self._dt_ts:
+            self._dt_ts = ts
+            self._dt = datetime.fromtimestamp(ts, UTC)
+        return self._dt
+
     def _invalid(self, mmsi: int, lines: list[tuple[int, bytes]]) -> bool:
         if 100_000_000 <= mmsi <= 999_999_999:
             return False
@@ -348,7 +359,7 @@ class NmeaDecoder:
         if ts is None:
             stats.positions_untimed += 1
         report = PositionReport(
-            None if ts is None else datetime.fromtimestamp(ts, UTC),
+            self._datetime(ts),
             mmsi, lat, lon, sog, cog, heading, nav, msg_type, station or self.source,
         )
         self.out.append((report, ts, lines))

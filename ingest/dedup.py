@@ -17,7 +17,11 @@ class Deduplicator:
         self.window_s = window_s
         self.window_lines = window_lines
         self.horizon_s = horizon_s
-        self._timed: dict[bytes, list[float]] = {}
+        # payload -> first accepted time; payloads accepted more than once (a moored vessel
+        # repeats itself) keep their other times in _more. Floats are not tracked by the
+        # garbage collector, so a large table costs it nothing.
+        self._first: dict[bytes, float] = {}
+        self._more: dict[bytes, list[float]] = {}
         self._untimed: dict[bytes, int] = {}
         self._n = 0
         self._max_ts = float("-inf")
@@ -32,15 +36,21 @@ class Deduplicator:
                 self._untimed[payload] = prev  # keep the first copy's position
                 return True
             return False
-        times = self._timed.get(payload)
-        if times is None:
-            self._timed[payload] = [ts]
+        first = self._first.get(payload)
+        if first is None:
+            self._first[payload] = ts
         else:
             window = self.window_s
-            for t in times:
-                if -window <= ts - t <= window:
-                    return True
-            times.append(ts)
+            if -window <= ts - first <= window:
+                return True
+            more = self._more.get(payload)
+            if more is None:
+                self._more[payload] = [ts]
+            else:
+                for t in more:
+                    if -window <= ts - t <= window:
+                        return True
+                more.append(ts)
         if ts > self._max_ts:
             self._max_ts = ts
         if self._n >= self._next_prune:
@@ -49,12 +59,21 @@ class Deduplicator:
 
     def _prune(self) -> None:
         horizon = self._max_ts - self.horizon_s
-        kept: dict[bytes, list[float]] = {}
-        for payload, times in self._timed.items():
-            recent = [t for t in times if t >= horizon]
-            if recent:
-                kept[payload] = recent
-        self._timed = kept
+        more = self._more
+        kept: dict[bytes, float] = {}
+        kept_more: dict[bytes, list[float]] = {}
+        for payload, first in self._first.items():
+            extra = more.get(payload)
+            if extra is not None:
+                recent = [t for t in extra if t >= horizon]
+                if first < horizon and recent:
+                    first = recent.pop(0)
+                if recent:
+                    kept_more[payload] = recent
+            if first >= horizon:
+                kept[payload] = first
+        self._first = kept
+        self._more = kept_more
         limit = self._n - self.window_lines
         self._untimed = {k: n for k, n in self._untimed.items() if n >= limit}
         self._next_prune = self._n + max(1 << 16, 2 * len(kept))

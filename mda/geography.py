@@ -3,7 +3,7 @@ settings and command-line files; handed to detectors as pure lookups (a Detector
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,10 +67,12 @@ class Geography:
             sd = ShoreDistance.default() if shore else None
         return cls(ZoneIndex(all_zones) if all_zones else None, sd, ports, warnings)
 
-    def context(self, vessel_info: VesselInfo) -> DetectorContext:
+    def context(self, vessel_info: VesselInfo,
+                ship_type: Callable[[int], int | None]) -> DetectorContext:
         zones, shore, ports = self.zones, self.shore, self.ports
         return DetectorContext(
             vessel_info=vessel_info,
+            ship_type=ship_type,
             shore_distance_nm=None if shore is None else shore.distance_nm,
             port_distance_km=None if ports is None else ports.distance_km,
             on_land=None if shore is None else shore.on_land,

@@ -10,7 +10,7 @@ watermark, so time-driven alerts (a vessel silent too long) fire while the vesse
 from __future__ import annotations
 
 import heapq
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -106,13 +106,17 @@ class EmbeddedRunner:
         self.dedup = Deduplicator(self.settings.ingest.duplicate_window_s)
         self.geography = geography
         if geography is not None:
-            self.context = geography.context(self.registry.info)
+            self.context = geography.context(self.registry.info, self.registry.ship_type)
         else:
             base = context or DetectorContext()
-            self.context = replace(base, vessel_info=self.registry.info)
+            self.context = replace(base, vessel_info=self.registry.info,
+                                   ship_type=self.registry.ship_type)
         self.detectors = build_detectors(self.settings, self.context)
         self._lateness = self.settings.ingest.allowed_lateness_s
+        # Records held back until the watermark passes them: ordered by (time, mmsi, lat, lon,
+        # arrival), so any arrival order within the lateness releases them in one order.
         self._heap: list[tuple[float, int, float, float, int, PositionReport]] = []
+        self._queue: deque[tuple[float, int, float, float, int, PositionReport]] = deque()
         self._seq = 0
         self._max_ts = float("-inf")
         self._watermark = float("-inf")
@@ -139,6 +143,7 @@ class EmbeddedRunner:
     def feed(self, items: Iterable[Decoded]) -> None:
         """Take decoded records (record, event time, lines) in arrival order."""
         heap = self._heap
+        queue = self._queue
         lateness = self._lateness
         mmsis = self._mmsis
         for rec, ts, lines in items:
@@ -154,7 +159,12 @@ class EmbeddedRunner:
                 continue
             assert isinstance(rec, PositionReport)
             self._seq += 1
-            heapq.heappush(heap, (ts, rec.mmsi, rec.lat, rec.lon, self._seq, rec))
+            item = (ts, rec.mmsi, rec.lat, rec.lon, self._seq, rec)
+            # In-order records (most of them) queue in a deque; the rest in a heap.
+            if not queue or item > queue[-1]:
+                queue.append(item)
+            else:
+                heapq.heappush(heap, item)
             if self._first_ts is None or ts < self._first_ts:
                 self._first_ts = ts
             if ts > self._max_ts:
@@ -166,7 +176,7 @@ class EmbeddedRunner:
 
     def finish(self, until: datetime | None = None) -> None:
         """End of input: release everything held back, then advance to ``until``."""
-        if self._heap:
+        if self._heap or self._queue:
             self._watermark = max(self._watermark, self._max_ts)
             self._release(self._watermark)
         elif self._max_ts > self._watermark:
@@ -241,17 +251,26 @@ class EmbeddedRunner:
 
     def _release(self, watermark: float) -> None:
         heap = self._heap
+        queue = self._queue
         observe = None if self.geography is None else self.geography.observe
-        while heap and heap[0][0] <= watermark:
-            item = heapq.heappop(heap)
+        while True:
+            if queue and (not heap or queue[0] < heap[0]):
+                if queue[0][0] > watermark:
+                    break
+                item = queue.popleft()
+            elif heap and heap[0][0] <= watermark:
+                item = heapq.heappop(heap)
+            else:
+                break
             ts = item[0]
             rec = item[5]
             if observe is not None and rec.nav_status in _STATIONARY:
                 observe(rec.lat, rec.lon, ts)
             for det in self.detectors:
-                alerts = det.advance(ts)
-                if alerts:
-                    self._emit(alerts)
+                if ts > det.next_due:
+                    alerts = det.advance(ts)
+                    if alerts:
+                        self._emit(alerts)
                 alerts = det.step(rec, ts)
                 if alerts:
                     self._emit(alerts)
@@ -259,9 +278,10 @@ class EmbeddedRunner:
 
     def _advance(self, t: float) -> None:
         for det in self.detectors:
-            alerts = det.advance(t)
-            if alerts:
-                self._emit(alerts)
+            if t > det.next_due:
+                alerts = det.advance(t)
+                if alerts:
+                    self._emit(alerts)
 
     def _emit(self, alerts: list[Alert]) -> None:
         for alert in alerts:

@@ -17,6 +17,8 @@ class VesselRegistry:
 
     def __init__(self) -> None:
         self._known: dict[int, dict[str, Any]] = {}
+        self._info: dict[int, dict[str, Any]] = {}
+        self._ship_type: dict[int, int] = {}
 
     def update(self, static: VesselStatic) -> None:
         entry = self._known.setdefault(static.mmsi, {})
@@ -24,14 +26,27 @@ class VesselRegistry:
             value = getattr(static, name)
             if value is not None:
                 entry[name] = value
+        if static.ship_type:
+            self._ship_type[static.mmsi] = static.ship_type
+        self._info.pop(static.mmsi, None)
 
     def info(self, mmsi: int) -> dict[str, Any]:
-        """Name, callsign, IMO, ship type, size, and flag of an MMSI, as far as known."""
-        out: dict[str, Any] = dict(self._known.get(mmsi, {}))
-        flag = flag_of(mmsi)
-        out["flag"] = flag.iso3 if flag else None
-        out["flag_country"] = flag.country if flag else None
+        """Name, callsign, IMO, ship type, size, and flag of an MMSI, as far as known. The
+        dict is shared until the next static report of the vessel: do not modify it."""
+        out = self._info.get(mmsi)
+        if out is None:
+            out = dict(self._known.get(mmsi, {}))
+            flag = flag_of(mmsi)
+            out["flag"] = flag.iso3 if flag else None
+            out["flag_country"] = flag.country if flag else None
+            if len(self._info) > 200_000:
+                self._info.clear()
+            self._info[mmsi] = out
         return out
+
+    def ship_type(self, mmsi: int) -> int | None:
+        """The AIS ship type code of an MMSI, if known (a fast path for detectors)."""
+        return self._ship_type.get(mmsi)
 
     def __len__(self) -> int:
         return len(self._known)

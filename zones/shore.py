@@ -80,30 +80,92 @@ class _Backend(Protocol):
 
 
 class _Landmetrics:
-    """landmetrics' GSHHG distance-to-land grid, opened on first use."""
+    """landmetrics' GSHHG distance-to-land grid (0.1 degree, km, negative over land), read
+    whole into memory on first use (13 MB of int16, about 0.1 s) and interpolated bilinearly
+    here, like landmetrics does: a single-point look-up is a few array reads (about 1 us)
+    instead of a netCDF read per new cell. The file is the one the landmetrics wheel ships."""
 
     name = "landmetrics GSHHG 0.1 deg grid"
-    coarse = True
+    coarse = False
 
     def __init__(self) -> None:
+        self._loaded = False
+        self._flat: Any = None
         self._grid: Any = None
+        self._lat0 = self._dlat = self._lon0 = self._dlon = 0.0
+        self._scale = 1.0
+        self._offset = 0.0
+        self._n_lat = self._n_lon = 0
 
-    def _open(self) -> Any:
-        if self._grid is None:
-            import landmetrics
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        import landmetrics
+        import netCDF4
 
-            self._grid = landmetrics.open_distance_to_land(download=False)
-        return self._grid
+        path = landmetrics.grid_path("distance_to_land", landmetrics.DEFAULT_RESOLUTION_DEG,
+                                     landmetrics.DEFAULT_MIN_ISLAND_AREA_KM2, download=False)
+        with netCDF4.Dataset(str(path), "r") as ds:
+            var = ds.variables["distance_to_land"]
+            var.set_auto_maskandscale(False)
+            raw = np.ascontiguousarray(np.asarray(var[:], dtype=np.int16))
+            self._scale = float(getattr(var, "scale_factor", 1.0))
+            self._offset = float(getattr(var, "add_offset", 0.0))
+            lat = np.asarray(ds.variables["lat"][:], dtype=np.float64)
+            lon = np.asarray(ds.variables["lon"][:], dtype=np.float64)
+        self._n_lat, self._n_lon = raw.shape
+        # The axes are stored as float32: take the regular spacing from the ends, in float64,
+        # so the error does not grow across 3,600 columns.
+        self._lat0 = round(float(lat[0]), 6)
+        self._dlat = round((float(lat[-1]) - float(lat[0])) / (lat.size - 1), 9)
+        self._lon0 = round(float(lon[0]), 6)
+        self._dlon = round((float(lon[-1]) - float(lon[0])) / (lon.size - 1), 9)
+        self._grid = raw
+        self._flat = memoryview(raw.tobytes()).cast("h")
+        self._loaded = True
+
+    def km(self, lat: float, lon: float) -> float:
+        """Bilinear distance (km) at one point; NaN outside the grid's latitudes."""
+        self._load()
+        fi = (lat - self._lat0) / self._dlat
+        if not 0.0 <= fi <= self._n_lat - 1:
+            return math.nan
+        i = min(int(fi), self._n_lat - 2)
+        wl = fi - i
+        fj = ((lon - self._lon0) / self._dlon) % self._n_lon
+        j0 = int(fj)
+        wo = fj - j0
+        j0 %= self._n_lon
+        j1 = (j0 + 1) % self._n_lon
+        n, f = self._n_lon, self._flat
+        r0, r1 = i * n, (i + 1) * n
+        top = f[r0 + j0] * (1.0 - wo) + f[r0 + j1] * wo
+        bot = f[r1 + j0] * (1.0 - wo) + f[r1 + j1] * wo
+        return float((top * (1.0 - wl) + bot * wl) * self._scale + self._offset)
 
     def many_km(self, lat: FloatArray, lon: FloatArray) -> FloatArray:
+        self._load()
         out = np.full(lat.shape, np.nan)
-        ok = np.isfinite(lat) & np.isfinite(lon)
-        if ok.any():
-            out[ok] = np.asarray(self._open().query(lat[ok], lon[ok]), dtype=np.float64)
+        fi = (lat - self._lat0) / self._dlat
+        ok = np.isfinite(fi) & np.isfinite(lon) & (fi >= 0) & (fi <= self._n_lat - 1)
+        if not ok.any():
+            return out
+        fi = fi[ok]
+        i = np.minimum(fi.astype(np.int64), self._n_lat - 2)
+        wl = fi - i
+        fj = ((lon[ok] - self._lon0) / self._dlon) % self._n_lon
+        j0 = fj.astype(np.int64)
+        wo = fj - j0
+        j0 %= self._n_lon
+        j1 = (j0 + 1) % self._n_lon
+        g = self._grid
+        top = g[i, j0] * (1.0 - wo) + g[i, j1] * wo
+        bot = g[i + 1, j0] * (1.0 - wo) + g[i + 1, j1] * wo
+        out[ok] = (top * (1.0 - wl) + bot * wl) * self._scale + self._offset
         return out
 
     def on_land(self, lat: float, lon: float, min_inland_km: float) -> bool:
-        d = float(self._open().query(lat, lon))
+        d = self.km(lat, lon)
         return not math.isnan(d) and d < 0.0 and -d >= min_inland_km
 
 
@@ -311,11 +373,16 @@ class ShoreDistance:
         return cls(_Polygons(polys, name))
 
     def distance_nm(self, lat: float, lon: float) -> float | None:
-        """Distance to shore (nm) at the centre of the point's 0.01 degree cell; ``None`` when
-        unknown (bad coordinates, or outside the grid). Negative inland for landmetrics, 0.0
-        on land for polygons."""
+        """Distance to shore (nm); ``None`` when unknown (bad coordinates, or outside the
+        grid). landmetrics grid: interpolated at the point itself, negative inland. Land
+        polygons: the value at the centre of the point's 0.01 degree cell (cached, since a
+        nearest-shore search costs about 0.1 ms), 0.0 on land."""
         if not (-90.0 <= lat <= 90.0) or not math.isfinite(lon):
             return None
+        direct = getattr(self._backend, "km", None)
+        if direct is not None:
+            km = direct(lat, lon)
+            return None if math.isnan(km) else km / _KM_PER_NM
         key = (math.floor(lat * self._cache_inv + 0.5),
                math.floor(_wrap(lon) * self._cache_inv + 0.5))
         try:

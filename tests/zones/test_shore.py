@@ -42,12 +42,18 @@ def test_landmetrics_open_sea_harbour_and_inland(grid: ShoreDistance) -> None:
     assert not grid.on_land(*OPEN_CARIBBEAN)
 
 
-def test_cache_answers_from_the_cell_centre(grid: ShoreDistance) -> None:
-    a = grid.distance_nm(15.0012, -70.0021)
-    b = grid.distance_nm(14.9996, -69.9969)  # same 0.01 degree cell, asked second
+def test_polygon_cache_answers_from_the_cell_centre(polygons: ShoreDistance) -> None:
+    a = polygons.distance_nm(18.6012, -66.5021)
+    b = polygons.distance_nm(18.5996, -66.4969)  # same 0.01 degree cell, asked second
     assert a == b
-    exact = grid.many_nm([15.0012], [-70.0021])[0]
+    exact = polygons.many_nm([18.6012], [-66.5021])[0]
     assert a is not None and abs(a - exact) < 0.5  # within the cell's half-diagonal
+
+
+def test_grid_answers_at_the_point_itself(grid: ShoreDistance) -> None:
+    a = grid.distance_nm(15.0012, -70.0021)
+    assert a == grid.many_nm([15.0012], [-70.0021])[0]
+    assert a != grid.distance_nm(14.9996, -69.9969)
 
 
 def test_bad_inputs(grid: ShoreDistance, polygons: ShoreDistance) -> None:
@@ -129,3 +135,21 @@ def test_no_land_polygons_is_an_error(tmp_path: Path) -> None:
     path.write_text('{"type": "FeatureCollection", "features": []}')
     with pytest.raises(ValueError, match="no land polygons"):
         ShoreDistance.from_land_file(path)
+
+
+def test_in_memory_grid_matches_landmetrics_everywhere() -> None:
+    import landmetrics
+    import numpy as np
+
+    from zones.shore import ShoreDistance
+
+    rng = np.random.default_rng(5)
+    lat = rng.uniform(-89.9, 89.9, 5000)
+    lon = np.concatenate([rng.uniform(-180, 180, 4000), rng.uniform(179.8, 180, 500),
+                          rng.uniform(-180, -179.8, 500)])
+    ref = landmetrics.distance_to_land(lat, lon) / 1.852
+    sd = ShoreDistance.default()
+    assert np.nanmax(np.abs(sd.many_nm(lat, lon) - ref)) < 0.01
+    singles = np.array([sd.distance_nm(a, b) for a, b in zip(lat[:1000], lon[:1000],
+                                                              strict=True)], dtype=float)
+    assert np.nanmax(np.abs(singles - ref[:1000])) < 0.01
