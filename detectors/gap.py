@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import ClassVar
 
 from detectors.base import Deadlines, Detector, DetectorContext, DetectorSettings, register
+from detectors.common import latlon
 from mda.geo import haversine_m, implied_speed_kn
 from mda.records import (
     NAV_AT_ANCHOR,
@@ -138,7 +139,7 @@ class GapDetector(Detector[GapSettings]):
             lat=last.lat,
             lon=last.lon,
             summary=(
-                f"{describe(last.mmsi, info)} went dark at {last.lat:.3f}, {last.lon:.3f} "
+                f"{describe(last.mmsi, info)} went dark at {latlon(last.lat, last.lon)} "
                 f"after {iso_utc(start)} and has been silent for {silent_h:.1f} h "
                 f"(threshold {self.settings.threshold_h:g} h)."
             ),
