@@ -7,25 +7,18 @@ from datetime import timedelta
 
 from detectors.base import DetectorContext
 from detectors.gap import PRESETS, GapDetector, GapSettings
-from mda.records import NAV_AT_ANCHOR, NAV_MOORED, PositionReport
+from mda.records import NAV_AT_ANCHOR, NAV_MOORED, Alert, PositionReport
 from mda.synthetic import epoch, track
+from tests.helpers import drive
 
 T0 = epoch("2024-05-01T00:00:00Z")
 H = 3600.0
 
 
 def run(reports: list[PositionReport], settings: GapSettings | None = None,
-        until_s: float | None = None, context: DetectorContext | None = None):
-    """Feed reports in time order, advancing the watermark like the runner does."""
-    det = GapDetector(settings or GapSettings(), context)
-    alerts = []
-    for r in sorted(reports, key=lambda r: r.ts):
-        t = r.ts.timestamp()
-        alerts += det.advance(t)
-        alerts += det.step(r, t)
-    if until_s is not None:
-        alerts += det.advance(until_s)
-    return alerts
+        until_s: float | None = None, context: DetectorContext | None = None) -> list[Alert]:
+    """Feed reports in time order to a gap detector, advancing like the runner does."""
+    return drive(GapDetector(settings or GapSettings(), context), reports, until_s)
 
 
 def two_reports(gap_s: float, nav: int | None = 0, sog: float | None = 10.0):
