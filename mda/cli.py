@@ -84,6 +84,10 @@ def _parser() -> argparse.ArgumentParser:
                                        "TOML form (a preset, overridden by --config).")
     show.add_argument("--preset", default=None, choices=["watch", "skylight", "gfw"])
     show.add_argument("--config", metavar="FILE")
+
+    from mda.commands import register_all
+
+    register_all(sub)
     return p
 
 
@@ -287,6 +291,9 @@ def main(argv: list[str] | None = None) -> int:
             return _config(args)
         if args.command == "zones":
             return _zones(args)
+        func = getattr(args, "func", None)
+        if func is not None:
+            return int(func(args))
     except (SettingsError, ZoneError, FileNotFoundError) as exc:
         print(f"mda: error: {exc}", file=sys.stderr)
         return 2
