@@ -7,12 +7,12 @@ import argparse
 import gc
 import json
 import sys
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from mda import __version__
+from mda.commands.common import add_detection_args, load_detection
 
 DESCRIPTION = """\
 Maritime domain awareness stream processor: decodes AIS, detects dark vessels (AIS gaps) and
@@ -50,17 +50,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--rejects", metavar="OUT.jsonl",
                    help="write every rejected line as JSON {line_no, raw, reason}")
     r.add_argument("--stats", metavar="OUT.json", help="write the summary as JSON")
-    r.add_argument("--preset", default=None, choices=["watch", "skylight", "gfw"],
-                   help="detector thresholds (default: watch)")
-    r.add_argument("--config", metavar="FILE",
-                   help="TOML settings file (see docs/configuration.md)")
+    add_detection_args(r)
     r.add_argument("--until", metavar="TIME", type=_parse_time,
                    help="advance the event-time clock to TIME (ISO 8601) at the end of input, so "
                         "vessels still silent then have open gaps")
-    r.add_argument("--lateness", metavar="SECONDS", type=float,
-                   help="allowed lateness of out-of-order input (overrides [ingest] "
-                        "allowed_lateness_s; use a large value to replay unsorted files)")
-    _geo_args(r)
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.add_argument("--quiet", "-q", action="store_true", help="no summary table")
 
@@ -89,43 +82,6 @@ def _parser() -> argparse.ArgumentParser:
 
     register_all(sub)
     return p
-
-
-def _geo_args(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("geography")
-    g.add_argument("--zones", action="append", default=[], metavar="[KIND=]FILE",
-                   help="zone layer (GeoJSON, GeoPackage, zipped Shapefile); KIND applies to "
-                        "features without a kind property (eez, territorial_sea, "
-                        "contiguous_zone, fishing_zone, mpa, closure, restricted, exercise); "
-                        "repeatable")
-    g.add_argument("--ports", action="append", default=[], metavar="FILE",
-                   help="port list CSV (name, lat, lon; NGA World Port Index columns "
-                        "recognised); repeatable")
-    g.add_argument("--land", metavar="FILE",
-                   help="land polygons for shore distance and on-land checks (default: the "
-                        "GSHHG distance-to-land grid shipped with landmetrics)")
-    g.add_argument("--no-shore", action="store_true",
-                   help="no shore distance at all (rules that need it are skipped)")
-
-
-def _geography(args: argparse.Namespace, settings: Any) -> Any:
-    from mda.geography import Geography
-    from mda.settings import zone_rules
-
-    geo = settings.geography
-    geography = Geography.load(
-        zone_args=[*geo.zones, *args.zones],
-        land_file=args.land or geo.land or None,
-        port_files=[*geo.ports, *args.ports],
-        rules=zone_rules(settings),
-        shore=geo.shore and not args.no_shore,
-    )
-    for warning in geography.warnings[:10]:
-        print(f"mda: warning: {warning}", file=sys.stderr)
-    if len(geography.warnings) > 10:
-        print(f"mda: ... and {len(geography.warnings) - 10} more warnings "
-              "(see mda zones check FILE)", file=sys.stderr)
-    return geography
 
 
 def _table(summary: dict[str, Any], out: TextIO) -> None:
@@ -161,16 +117,9 @@ def _replay(args: argparse.Namespace) -> int:
     from ingest.sources import Source
     from mda.records import Alert
     from mda.runner import EmbeddedRunner
-    from mda.settings import DEFAULT_PRESET, SettingsError, load_settings
 
-    settings = load_settings(args.preset or DEFAULT_PRESET, args.config)
-    if args.lateness is not None:
-        if args.lateness < 0:
-            raise SettingsError("--lateness must not be negative")
-        settings = replace(settings, ingest=replace(settings.ingest,
-                                                     allowed_lateness_s=args.lateness))
+    settings, geography = load_detection(args)
     sources = [Source.open(name) for name in args.inputs]
-    geography = _geography(args, settings)
     # A batch replay allocates millions of short-lived objects: keep what is loaded now
     # (modules, zones, the shore grid) out of the collector's way and collect less often.
     gc.freeze()

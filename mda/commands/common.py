@@ -1,0 +1,73 @@
+"""What several commands share: the detection options (preset, settings file, lateness,
+geography) and loading them. Printing warnings is the CLI's job, so it lives here."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from typing import Any
+
+
+def add_detection_args(p: argparse.ArgumentParser) -> None:
+    """``--preset``, ``--config``, ``--lateness`` and the geography options."""
+    p.add_argument("--preset", default=None, choices=["watch", "skylight", "gfw"],
+                   help="detector thresholds (default: watch)")
+    p.add_argument("--config", metavar="FILE",
+                   help="TOML settings file (see docs/configuration.md)")
+    p.add_argument("--lateness", metavar="SECONDS", type=float,
+                   help="allowed lateness of out-of-order input (overrides [ingest] "
+                        "allowed_lateness_s; use a large value to replay unsorted files)")
+    _geo_args(p)
+
+
+def load_detection(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The settings and the geography the detection options describe."""
+    from mda.settings import DEFAULT_PRESET, SettingsError, load_settings
+
+    settings = load_settings(args.preset or DEFAULT_PRESET, args.config)
+    if args.lateness is not None:
+        if args.lateness < 0:
+            raise SettingsError("--lateness must not be negative")
+        settings = replace(settings, ingest=replace(settings.ingest,
+                                                     allowed_lateness_s=args.lateness))
+    return settings, _geography(args, settings)
+
+
+def _geo_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("geography")
+    g.add_argument("--zones", action="append", default=[], metavar="[KIND=]FILE",
+                   help="zone layer (GeoJSON, GeoPackage, zipped Shapefile); KIND applies to "
+                        "features without a kind property (eez, territorial_sea, "
+                        "contiguous_zone, fishing_zone, mpa, closure, restricted, exercise); "
+                        "repeatable")
+    g.add_argument("--ports", action="append", default=[], metavar="FILE",
+                   help="port list CSV (name, lat, lon; NGA World Port Index columns "
+                        "recognised); repeatable")
+    g.add_argument("--land", metavar="FILE",
+                   help="land polygons for shore distance and on-land checks (default: the "
+                        "GSHHG distance-to-land grid shipped with landmetrics)")
+    g.add_argument("--no-shore", action="store_true",
+                   help="no shore distance at all (rules that need it are skipped)")
+
+
+def _geography(args: argparse.Namespace, settings: Any) -> Any:
+    from mda.geography import Geography
+    from mda.settings import zone_rules
+
+    geo = settings.geography
+    geography = Geography.load(
+        zone_args=[*geo.zones, *args.zones],
+        land_file=args.land or geo.land or None,
+        port_files=[*geo.ports, *args.ports],
+        rules=zone_rules(settings),
+        shore=geo.shore and not args.no_shore,
+    )
+    for warning in geography.warnings[:10]:
+        print(f"mda: warning: {warning}", file=sys.stderr)
+    if len(geography.warnings) > 10:
+        print(f"mda: ... and {len(geography.warnings) - 10} more warnings "
+              "(see mda zones check FILE)", file=sys.stderr)
+    return geography
+
+
