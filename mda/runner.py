@@ -97,6 +97,7 @@ class EmbeddedRunner:
         on_reject: RejectSink | None = None,
         context: DetectorContext | None = None,
         geography: Geography | None = None,
+        on_position: Callable[[PositionReport], None] | None = None,
     ) -> None:
         self.settings = settings or preset_settings()
         self.on_alert = on_alert or (lambda a: None)
@@ -105,6 +106,9 @@ class EmbeddedRunner:
         self.registry = VesselRegistry()
         self.dedup = Deduplicator(self.settings.ingest.duplicate_window_s)
         self.geography = geography
+        # Called with every position released to the detectors, in event-time order (e.g. to
+        # collect tracks for a map); None costs nothing.
+        self.on_position = on_position
         if geography is not None:
             self.context = geography.context(self.registry.info, self.registry.ship_type)
         else:
@@ -253,6 +257,7 @@ class EmbeddedRunner:
         heap = self._heap
         queue = self._queue
         observe = None if self.geography is None else self.geography.observe
+        on_position = self.on_position
         while True:
             if queue and (not heap or queue[0] < heap[0]):
                 if queue[0][0] > watermark:
@@ -266,6 +271,8 @@ class EmbeddedRunner:
             rec = item[5]
             if observe is not None and rec.nav_status in _STATIONARY:
                 observe(rec.lat, rec.lon, ts)
+            if on_position is not None:
+                on_position(rec)
             for det in self.detectors:
                 if ts > det.next_due:
                     alerts = det.advance(ts)
