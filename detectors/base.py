@@ -83,6 +83,18 @@ class Detector(ABC, Generic[S]):
         self.settings = settings
         self.context = context or DetectorContext()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """State for a snapshot (a streaming worker's checkpoint): everything but the
+        context, whose look-ups are re-attached after loading."""
+        state = dict(self.__dict__)
+        state["context"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if self.context is None:
+            self.context = DetectorContext()
+
     @abstractmethod
     def step(self, report: PositionReport, t: float) -> list[Alert]:
         """One position report (``t`` is its event time in epoch seconds)."""

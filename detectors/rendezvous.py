@@ -95,6 +95,8 @@ class _Pair:
     n: int = 0
     port_km: float | None = None
     alert: Alert | None = None
+    first_lat: float = 0.0
+    first_lon: float = 0.0
 
 
 @register
@@ -215,7 +217,7 @@ class RendezvousDetector(Detector[RendezvousSettings]):
                  port_km: float | None) -> Alert | None:
         pair = self._pairs.get(key)
         if pair is None:
-            pair = _Pair(t, t)
+            pair = _Pair(t, t, first_lat=lat, first_lon=lon)
             self._pairs[key] = pair
             self._expiry.push(t + self._gap_s, key)
         pair.last_t = max(pair.last_t, t)
@@ -294,6 +296,8 @@ class RendezvousDetector(Detector[RendezvousSettings]):
                 "max_distance_m": self.settings.max_distance_m,
                 "min_duration_h": self.settings.min_duration_h,
                 "possible_transshipment": transshipment,
+                "first_lat": round(pair.first_lat, 6),
+                "first_lon": round(pair.first_lon, 6),
                 "other_vessel": info_b,
             },
             vessel=info_a,

@@ -98,6 +98,8 @@ class EmbeddedRunner:
         context: DetectorContext | None = None,
         geography: Geography | None = None,
         on_position: Callable[[PositionReport], None] | None = None,
+        on_static: Callable[[VesselStatic], None] | None = None,
+        on_watermark: Callable[[float], None] | None = None,
     ) -> None:
         self.settings = settings or preset_settings()
         self.on_alert = on_alert or (lambda a: None)
@@ -109,6 +111,10 @@ class EmbeddedRunner:
         # Called with every position released to the detectors, in event-time order (e.g. to
         # collect tracks for a map); None costs nothing.
         self.on_position = on_position
+        # Called with every static report as it arrives, and with the watermark each time it
+        # moves (after the records it releases): what a streaming ingest publishes.
+        self.on_static = on_static
+        self.on_watermark = on_watermark
         if geography is not None:
             self.context = geography.context(self.registry.info, self.registry.ship_type)
         else:
@@ -129,6 +135,32 @@ class EmbeddedRunner:
         self._alert_kind: dict[str, str] = {}
         self._alert_status: dict[str, str] = {}
         self._decoders: list[NmeaDecoder | TableDecoder] = []
+
+    # -- snapshots (streaming workers) ------------------------------------------------------
+    _TRANSIENT = ("on_alert", "on_reject", "on_position", "on_static", "on_watermark",
+                  "geography", "context")
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        for name in self._TRANSIENT:
+            state[name] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def attach(self, on_alert: AlertSink, geography: Geography | None = None) -> None:
+        """After loading a snapshot: the alert sink and the geography look-ups again."""
+        self.on_alert = on_alert
+        self.on_reject = lambda r: None
+        self.geography = geography
+        if geography is not None:
+            self.context = geography.context(self.registry.info, self.registry.ship_type)
+        else:
+            self.context = DetectorContext(vessel_info=self.registry.info,
+                                           ship_type=self.registry.ship_type)
+        for det in self.detectors:
+            det.context = self.context
 
     # -- public ----------------------------------------------------------------------------
     def run(self, sources: Iterable[Source], until: datetime | None = None,
@@ -154,6 +186,8 @@ class EmbeddedRunner:
             mmsis.add(rec.mmsi)
             if type(rec) is VesselStatic:
                 self.registry.update(rec)
+                if self.on_static is not None:
+                    self.on_static(rec)
                 continue
             if ts is None:
                 continue  # kept out of time-based detection (counted as untimed)
@@ -283,7 +317,16 @@ class EmbeddedRunner:
                     self._emit(alerts)
         self._advance(watermark)
 
+    def tick(self, watermark: float) -> None:
+        """An external watermark (a streaming worker's): release the records up to it and
+        advance the detectors. Never moves the clock back."""
+        if watermark > self._watermark:
+            self._watermark = watermark
+            self._release(watermark)
+
     def _advance(self, t: float) -> None:
+        if self.on_watermark is not None:
+            self.on_watermark(t)
         for det in self.detectors:
             if t > det.next_due:
                 alerts = det.advance(t)

@@ -1,0 +1,90 @@
+"""Colours and labels shared by the report map, the live picture and the exports: ship-type
+categories (AIS type codes, ITU-R M.1371-5 Table 53), alert kinds (Okabe-Ito colours, safe for
+colour-blind readers), severities (ring colour and size) and zone kinds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Ship-type categories: (key, label, colour), in legend order.
+SHIP_CATEGORIES: tuple[tuple[str, str, str], ...] = (
+    ("cargo", "cargo", "#2ca02c"),
+    ("tanker", "tanker", "#d62728"),
+    ("passenger", "passenger", "#1f77b4"),
+    ("fishing", "fishing", "#ff7f0e"),
+    ("high_speed", "high-speed craft", "#bcbd22"),
+    ("tug_service", "tug, pilot, service", "#17becf"),
+    ("pleasure", "pleasure, sailing", "#e377c2"),
+    ("military_law", "military, law enforcement", "#6a3d9a"),
+    ("other", "other", "#8c564b"),
+    ("unknown", "unknown type", "#7f7f7f"),
+)
+SHIP_COLOURS = {k: c for k, _, c in SHIP_CATEGORIES}
+
+
+def ship_category(ship_type: int | None) -> str:
+    """The category key of an AIS ship type code."""
+    if ship_type is None or ship_type <= 0:
+        return "unknown"
+    t = int(ship_type)
+    if t == 30:
+        return "fishing"
+    if t in (35, 55):
+        return "military_law"
+    if t in (36, 37):
+        return "pleasure"
+    if t in (31, 32, 33, 34) or 50 <= t <= 59:
+        return "tug_service"
+    decade = t // 10
+    return {4: "high_speed", 6: "passenger", 7: "cargo", 8: "tanker"}.get(decade, "other")
+
+
+# Alert kinds: (key, label, colour).
+ALERT_KINDS: tuple[tuple[str, str, str], ...] = (
+    ("gap", "AIS gap (dark vessel)", "#000000"),
+    ("rendezvous", "rendezvous", "#0072b2"),
+    ("loitering", "loitering", "#009e73"),
+    ("zone_entry", "zone entry", "#cc79a7"),
+    ("zone_exit", "zone exit", "#e0b8d3"),
+    ("spoofing", "spoofing / identity", "#d55e00"),
+)
+ALERT_COLOURS = {k: c for k, _, c in ALERT_KINDS}
+OTHER_ALERT_COLOUR = "#999999"
+
+# Severities: (key, ring colour, ring weight px, radius px).
+SEVERITIES: tuple[tuple[str, str, int, int], ...] = (
+    ("info", "#ffffff", 1, 6),
+    ("low", "#f0e442", 2, 7),
+    ("medium", "#e69f00", 3, 9),
+    ("high", "#ff0000", 4, 11),
+)
+
+# Zone kinds: (key, label, colour, fill opacity, dash).
+ZONE_STYLES: tuple[tuple[str, str, str, float, str | None], ...] = (
+    ("eez", "EEZ", "#1f78b4", 0.0, "8 6"),
+    ("territorial_sea", "territorial sea", "#1f78b4", 0.08, None),
+    ("contiguous_zone", "contiguous zone", "#6baed6", 0.0, "4 4"),
+    ("fishing_zone", "fishing zone", "#33a02c", 0.05, "6 3"),
+    ("mpa", "marine protected area", "#238b45", 0.25, None),
+    ("closure", "closure", "#ff7f00", 0.2, None),
+    ("restricted", "restricted area", "#e31a1c", 0.2, None),
+    ("exercise", "exercise area", "#6a3d9a", 0.15, "2 4"),
+)
+
+
+def alert_colour(kind: str) -> str:
+    return ALERT_COLOURS.get(kind, OTHER_ALERT_COLOUR)
+
+
+def style_config() -> dict[str, Any]:
+    """Everything the browser code needs to draw and explain the layers (the legend is built
+    from this, so the map and its legend cannot disagree)."""
+    return {
+        "ships": [{"key": k, "label": lbl, "colour": c} for k, lbl, c in SHIP_CATEGORIES],
+        "alerts": [{"key": k, "label": lbl, "colour": c} for k, lbl, c in ALERT_KINDS],
+        "other_alert_colour": OTHER_ALERT_COLOUR,
+        "severities": [{"key": k, "ring": c, "weight": w, "radius": r}
+                       for k, c, w, r in SEVERITIES],
+        "zones": [{"key": k, "label": lbl, "colour": c, "fill": f, "dash": d}
+                  for k, lbl, c, f, d in ZONE_STYLES],
+    }

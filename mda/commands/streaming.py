@@ -1,0 +1,195 @@
+"""``mda kafka``, ``mda ingest``, ``mda worker``, ``mda alerts``: the streaming path."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+
+def _bootstrap_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--bootstrap", metavar="HOST:PORT",
+                   help="Kafka bootstrap servers (default: KAFKA_BOOTSTRAP_SERVERS, then "
+                        "127.0.0.1:9092)")
+    p.add_argument("--topic-prefix", default="mda", metavar="PREFIX",
+                   help="topic names are PREFIX.positions, .static, .alerts, .deadletter, "
+                        ".cells (default: mda)")
+    p.add_argument("--partitions", type=int, default=4,
+                   help="partitions of the topics (the workers' topic_partitions; default 4)")
+
+
+def _topics(args: argparse.Namespace) -> Any:
+    from mda.streaming.topics import Topics
+
+    return Topics(prefix=args.topic_prefix, partitions=args.partitions)
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from mda.commands.common import add_detection_args
+
+    k = sub.add_parser("kafka", help="a local Kafka broker for development and tests",
+                       description="Run a real single-node Apache Kafka 4.x broker (KRaft) "
+                                   "from Maven Central jars, without Docker. Needs Java 17 and "
+                                   "Maven; the jars are fetched once into .cache/kafka.")
+    ksub = k.add_subparsers(dest="kafka_command", metavar="ACTION")
+    for action, text in (("up", "start the broker and wait until it answers"),
+                         ("down", "stop the broker"), ("status", "is it running?")):
+        kp = ksub.add_parser(action, help=text)
+        kp.add_argument("--port", type=int, default=9092, help="broker port (default 9092; "
+                        "the controller uses PORT+1)")
+        kp.add_argument("--partitions", type=int, default=4)
+        if action == "down":
+            kp.add_argument("--wipe", action="store_true", help="also delete its data")
+    k.set_defaults(func=_kafka)
+
+    i = sub.add_parser("ingest", help="decode AIS and publish it to Kafka",
+                       description="Decode SOURCE (a file, - for stdin, tcp://HOST:PORT for a "
+                                   "live feed, udp://[HOST]:PORT to listen) and publish "
+                                   "positions, static data, watermark ticks and rejected lines "
+                                   "to the Kafka topics.")
+    i.add_argument("sources", nargs="+", metavar="SOURCE")
+    _bootstrap_arg(i)
+    add_detection_args(i)
+    i.add_argument("--speed", type=float, metavar="N",
+                   help="pace a file at N times real time (default: as fast as possible)")
+    i.add_argument("--tick-every", type=float, default=60.0, metavar="SECONDS",
+                   help="send a watermark tick each SECONDS of event time (default 60)")
+    i.add_argument("--until", metavar="TIME", help="advance the clock to TIME at the end")
+    i.add_argument("--idle-timeout", type=float, metavar="S",
+                   help="network sources: stop after S seconds without data")
+    i.set_defaults(func=_ingest)
+
+    w = sub.add_parser("worker", help="run the detector workers (Faust)",
+                       description="Run a Faust worker whose agents run every detector on the "
+                                   "Kafka topics and publish alerts. Start several with the "
+                                   "same --app-id to share the partitions.")
+    _bootstrap_arg(w)
+    add_detection_args(w)
+    w.add_argument("--app-id", default="mda-worker", help="consumer group / app id")
+    w.add_argument("--data-dir", metavar="DIR", help="Faust data directory")
+    w.add_argument("--loglevel", default="warn", choices=["crit", "error", "warn", "info",
+                                                           "debug"])
+    w.set_defaults(func=_worker)
+
+    a = sub.add_parser("alerts", help="read the alerts topic")
+    asub = a.add_subparsers(dest="alerts_command", metavar="ACTION")
+    tail = asub.add_parser("tail", help="print alerts as they arrive, for a watch officer")
+    _bootstrap_arg(tail)
+    tail.add_argument("--from-beginning", action="store_true")
+    tail.add_argument("--json", action="store_true", help="print raw JSON lines")
+    dump = asub.add_parser("dump", help="write the alerts topic from the beginning to a file")
+    _bootstrap_arg(dump)
+    dump.add_argument("--out", required=True, metavar="FILE.jsonl")
+    dump.add_argument("--idle-timeout", type=float, default=5.0, metavar="S",
+                      help="stop once no new alert came for S seconds (default 5)")
+    a.set_defaults(func=_alerts)
+
+
+def _kafka(args: argparse.Namespace) -> int:
+    from mda.streaming.local_kafka import KafkaError, LocalKafka
+
+    if args.kafka_command is None:
+        print("usage: mda kafka up|down|status [--port N]", file=sys.stderr)
+        return 2
+    k = LocalKafka(port=args.port, partitions=args.partitions)
+    try:
+        if args.kafka_command == "up":
+            print(k.up())
+        elif args.kafka_command == "down":
+            stopped = k.down()
+            if args.wipe:
+                k.wipe()
+            print("stopped" if stopped else "not running")
+        else:
+            st = k.status()
+            print(json.dumps(st))
+            return 0 if st["running"] else 1
+    except KafkaError as exc:
+        print(f"mda: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from ingest.network import NetworkSource
+    from ingest.sources import Source
+    from mda.cli import _parse_time
+    from mda.commands.common import load_detection
+    from mda.streaming.publish import KafkaPublisher
+    from mda.streaming.topics import bootstrap
+
+    settings, _ = load_detection(args)
+    servers = bootstrap(args.bootstrap)
+    topics = _topics(args)
+    topics.ensure(servers)
+    sources: list[Any] = [
+        NetworkSource(s, idle_timeout_s=args.idle_timeout) if NetworkSource.is_network(s)
+        else Source.open(s) for s in args.sources]
+    pub = KafkaPublisher(servers, topics, settings, tick_every_s=args.tick_every,
+                         speed=args.speed)
+    t0 = time.monotonic()
+    try:
+        summary = pub.run(sources, until=_parse_time(args.until) if args.until else None)
+    finally:
+        pub.close()
+    dt = time.monotonic() - t0
+    s = summary.stats
+    print(f"published {pub.sent['positions']:,} positions, {pub.sent['statics']:,} statics, "
+          f"{pub.sent['ticks']:,} ticks, {pub.sent['rejects']:,} rejected lines to "
+          f"{servers} in {dt:.1f} s ({s.lines_read / max(dt, 1e-9):,.0f} lines/s)")
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    import faust
+
+    from mda.commands.common import load_detection
+    from mda.streaming.topics import bootstrap
+    from mda.streaming.worker import build_app
+
+    settings, geography = load_detection(args)
+    servers = bootstrap(args.bootstrap)
+    topics = _topics(args)
+    topics.ensure(servers)
+    app = build_app(servers, topics, settings, geography, app_id=args.app_id,
+                    data_dir=args.data_dir)
+    worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
+    worker.execute_from_commandline()
+    return 0
+
+
+def _alerts(args: argparse.Namespace) -> int:
+    from kafka import KafkaConsumer
+
+    from mda.streaming.topics import bootstrap
+
+    if args.alerts_command is None:
+        print("usage: mda alerts tail|dump ...", file=sys.stderr)
+        return 2
+    topics = _topics(args)
+    servers = bootstrap(args.bootstrap)
+    if args.alerts_command == "dump":
+        consumer = KafkaConsumer(topics.alerts, bootstrap_servers=servers,
+                                 auto_offset_reset="earliest", enable_auto_commit=False,
+                                 consumer_timeout_ms=int(args.idle_timeout * 1000))
+        n = 0
+        with open(args.out, "w", encoding="utf-8") as out:
+            for msg in consumer:
+                out.write(msg.value.decode() + "\n")
+                n += 1
+        consumer.close()
+        print(f"wrote {n:,} alert states to {args.out}")
+        return 0
+    consumer = KafkaConsumer(topics.alerts, bootstrap_servers=servers,
+                             auto_offset_reset="earliest" if args.from_beginning else "latest",
+                             enable_auto_commit=False)
+    for msg in consumer:
+        if args.json:
+            print(msg.value.decode(), flush=True)
+            continue
+        a = json.loads(msg.value)
+        print(f"{a['start'][:16]} {a['severity']:<6} {a['kind']:<10} {a['status']:<7} "
+              f"{a['summary']}", flush=True)
+    return 0

@@ -1,0 +1,59 @@
+"""Wire format of the streaming topics: compact JSON, one record per Kafka message.
+
+Positions topic (key: MMSI): ``{"k": "p", ...}`` position, ``{"k": "s", ...}`` static data
+(sent on the positions topic too, so a worker sees a vessel's statics in order with its
+positions), ``{"k": "t", "t": epoch_s}`` a watermark tick (sent to every partition).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from mda.records import PositionReport, VesselStatic
+
+
+def _dt(t: float | None) -> datetime | None:
+    return None if t is None else datetime.fromtimestamp(t, UTC)
+
+
+def encode_position(r: PositionReport) -> bytes:
+    return json.dumps({
+        "k": "p", "t": None if r.ts is None else r.ts.timestamp(), "m": r.mmsi, "la": r.lat,
+        "lo": r.lon, "s": r.sog_kn, "c": r.cog_deg, "h": r.heading_deg, "n": r.nav_status,
+        "y": r.msg_type, "src": r.source,
+    }, separators=(",", ":")).encode()
+
+
+def encode_static(v: VesselStatic) -> bytes:
+    return json.dumps({
+        "k": "s", "t": None if v.ts is None else v.ts.timestamp(), "m": v.mmsi, "imo": v.imo,
+        "name": v.name, "cs": v.callsign, "st": v.ship_type, "len": v.length_m,
+        "beam": v.beam_m, "dr": v.draught_m, "dest": v.destination,
+    }, separators=(",", ":")).encode()
+
+
+def encode_tick(t: float, source: int | None = None) -> bytes:
+    obj: dict[str, Any] = {"k": "t", "t": t}
+    if source is not None:
+        obj["src"] = source
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+def decode(data: bytes) -> dict[str, Any]:
+    obj = json.loads(data)
+    if not isinstance(obj, dict) or obj.get("k") not in ("p", "s", "t", "i"):
+        raise ValueError("not an mda streaming record")
+    return obj
+
+
+def position_of(o: dict[str, Any]) -> PositionReport:
+    return PositionReport(_dt(o["t"]), int(o["m"]), float(o["la"]), float(o["lo"]), o.get("s"),
+                          o.get("c"), o.get("h"), o.get("n"), int(o.get("y") or 0),
+                          str(o.get("src") or ""))
+
+
+def static_of(o: dict[str, Any]) -> VesselStatic:
+    return VesselStatic(_dt(o.get("t")), int(o["m"]), o.get("imo"), o.get("name"), o.get("cs"),
+                        o.get("st"), o.get("len"), o.get("beam"), o.get("dr"), o.get("dest"))
