@@ -11,15 +11,17 @@
   (an aligned watermark). A pair is reported only by the partition that owns the cell of its
   first close observation, so a pair seen from two cells is one alert.
 
-State: after each event a partition's runner is snapshotted (pickled, without its look-ups)
-into a Faust Table every ``checkpoint_every`` events and at every tick, with the offset it has
-consumed. The table is changelog-backed: a restarted or rebalanced worker loads the snapshot
-and skips events it already applied. Alerts go to the alerts topic keyed by alert id; a
+State: a partition's runner is snapshotted (pickled, without its look-ups) into a Faust Table
+every ``checkpoint_every`` events and at every tick, with the offset it has consumed; only then
+are the events acknowledged, so Faust never commits an offset past the snapshot. The table is
+changelog-backed: a restarted or rebalanced worker loads the snapshot and skips the events it
+had already applied. Alerts go to the alerts topic keyed by alert id; a
 replayed event re-sends an alert state with the same id (sinks upsert).
 """
 
 from __future__ import annotations
 
+import base64
 import math
 import pickle
 import zlib
@@ -68,6 +70,7 @@ class PartitionState:
     offset: int = -1
     events: int = 0
     upstream: dict[int, float] = field(default_factory=dict)  # cells: tick per source
+    seeking: int = -1  # the offset this partition was rewound to, while waiting for it
 
 
 def build_app(bootstrap_servers: str, topics: Topics, settings: Settings,
@@ -75,6 +78,7 @@ def build_app(bootstrap_servers: str, topics: Topics, settings: Settings,
               data_dir: str | Path | None = None, checkpoint_every: int = 500) -> Any:
     """The Faust app (call ``app.main()`` or ``app.start`` through faust's worker)."""
     import faust
+    from faust.types import TP
 
     app = faust.App(
         app_id,
@@ -95,10 +99,9 @@ def build_app(bootstrap_servers: str, topics: Topics, settings: Settings,
                       value_serializer="raw", partitions=topics.partitions)
     alerts_out = app.topic(topics.alerts, key_serializer="raw", value_serializer="raw",
                            partitions=topics.partitions)
-    state_table = app.Table(
-        "mda-state", default=None, partitions=topics.partitions,
-        schema=faust.Schema(key_type=str, value_type=bytes, key_serializer="json",
-                            value_serializer="raw"))
+    # Snapshots are pickles, base64 in JSON strings: the changelog is read back with the
+    # app's default (JSON) codec during recovery.
+    state_table = app.Table("mda-state", default=None, partitions=topics.partitions)
     vessel_settings = _only(settings, PER_VESSEL, 0.0)
     cell_settings = _only(settings, ("rendezvous",), math.inf)
     margin = float(getattr(settings.detectors.get("rendezvous"), "max_distance_m", 500.0))
@@ -109,14 +112,35 @@ def build_app(bootstrap_servers: str, topics: Topics, settings: Settings,
         st = states.get(name)
         if st is None:
             blob = state_table.get(name)
-            st = pickle.loads(blob) if blob else PartitionState(EmbeddedRunner(fresh))
+            st = (pickle.loads(base64.b64decode(blob)) if blob
+                  else PartitionState(EmbeddedRunner(fresh)))
             st.runner.attach(pending.append, geography)
             states[name] = st
         st.runner.on_alert = pending.append
         return st, pending
 
+    async def in_order(st: PartitionState, topic: str, partition: int, offset: int) -> bool:
+        """Apply each event exactly once, in offset order. After a restart the consumer may
+        resume past the snapshot (offsets committed after it was taken): rewind to the
+        snapshot's next offset and skip until it arrives. Events already applied are
+        skipped. The positions and cells topics are never compacted, so offsets follow each
+        other."""
+        if st.offset < 0 and st.events == 0:
+            return True  # a fresh partition: start wherever the consumer starts
+        expected = st.offset + 1
+        if offset < expected:
+            return False
+        if offset > expected:
+            if st.seeking != expected:
+                await app.consumer.seek(TP(topic, partition), expected)
+                st.seeking = expected
+            return False
+        st.seeking = -1
+        return True
+
     def save(name: str, st: PartitionState) -> None:
-        state_table[name] = pickle.dumps(st, protocol=pickle.HIGHEST_PROTOCOL)
+        state_table[name] = base64.b64encode(
+            pickle.dumps(st, protocol=pickle.HIGHEST_PROTOCOL)).decode("ascii")
 
     async def send_alerts(alerts: list[Alert], owner: int | None = None) -> None:
         for a in alerts:
@@ -127,15 +151,25 @@ def build_app(bootstrap_servers: str, topics: Topics, settings: Settings,
                     continue  # another partition owns this pair
             await alerts_out.send(key=a.alert_id.encode(), value=a.to_json().encode())
 
+    unacked: dict[str, list[Any]] = {}
+
+    def checkpoint(name: str, st: PartitionState) -> None:
+        """Snapshot, then acknowledge the events it covers: Faust commits only acknowledged
+        offsets, so a restart resumes at or before the snapshot, never past it."""
+        save(name, st)
+        for ev in unacked.pop(name, []):
+            ev.ack()
+
     @app.agent(positions, concurrency=1)
     async def vessels(stream: Any) -> None:
-        async for event in stream.events():
+        async for event in stream.noack().events():
             tp = event.message.partition
             name = f"vessels:{tp}"
             st, pending = load(name, vessel_settings)
             offset = event.message.offset
-            if offset <= st.offset:
-                continue  # applied before a restart
+            unacked.setdefault(name, []).append(event)
+            if not await in_order(st, topics.positions, tp, offset):
+                continue
             obj = codec.decode(event.value)
             kind = obj["k"]
             runner = st.runner
@@ -161,16 +195,17 @@ def build_app(bootstrap_servers: str, topics: Topics, settings: Settings,
             await send_alerts(pending)
             pending.clear()
             if kind == "t" or st.events % checkpoint_every == 0:
-                save(name, st)
+                checkpoint(name, st)
 
     @app.agent(cells, concurrency=1)
     async def pairs(stream: Any) -> None:
-        async for event in stream.events():
+        async for event in stream.noack().events():
             tp = event.message.partition
             name = f"cells:{tp}"
             st, pending = load(name, cell_settings)
             offset = event.message.offset
-            if offset <= st.offset:
+            unacked.setdefault(name, []).append(event)
+            if not await in_order(st, topics.cells, tp, offset):
                 continue
             obj = codec.decode(event.value)
             kind = obj["k"]
@@ -189,6 +224,6 @@ def build_app(bootstrap_servers: str, topics: Topics, settings: Settings,
             await send_alerts(pending, owner=tp)
             pending.clear()
             if kind == "t" or st.events % checkpoint_every == 0:
-                save(name, st)
+                checkpoint(name, st)
 
     return app

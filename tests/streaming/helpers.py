@@ -28,12 +28,12 @@ def mda(*args: str, env: dict[str, str] | None = None, timeout: float = 300
 
 
 def start_worker(bootstrap: str, topic_prefix: str, app_id: str, data_dir: Path,
-                 log: Path) -> subprocess.Popen[bytes]:
+                 log: Path, *extra: str) -> subprocess.Popen[bytes]:
     with open(log, "ab") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "mda.cli", "worker", "--bootstrap", bootstrap,
              "--topic-prefix", topic_prefix, "--app-id", app_id, "--data-dir", str(data_dir),
-             "--no-shore"],
+             "--no-shore", *extra],
             cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 

@@ -25,12 +25,18 @@ from tests.streaming.helpers import (
 SAMPLE = REPO / "replay_data" / "sample" / "caribbean_sample.nmea"
 
 
-def embedded(path: Path) -> dict[str, tuple[str, str]]:
+def ports(shared: Path) -> str:
+    return str(shared / "ports" / "nga_world_port_index_pub150.csv.gz")
+
+
+def embedded(path: Path, port_file: str) -> dict[str, tuple[str, str]]:
     from mda.geography import Geography
 
     alerts: list[Alert] = []
-    # the same geography as the workers started with --no-shore: ports observed only
-    EmbeddedRunner(on_alert=alerts.append, geography=Geography.load(shore=False)).run(
+    # the same geography as the workers: --no-shore --ports WPI (a port list, since the
+    # anchorages a worker observes from moored vessels depend on its partitions)
+    EmbeddedRunner(on_alert=alerts.append,
+                   geography=Geography.load(shore=False, port_files=[port_file])).run(
         [Source.open(str(path))])
     return {a.alert_id: (a.kind, a.status) for a in alerts}
 
@@ -45,14 +51,16 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_ingest_and_one_worker_agree_with_replay(kafka: LocalKafka, tmp_path: Path) -> None:
+def test_ingest_and_one_worker_agree_with_replay(kafka: LocalKafka, tmp_path: Path,
+                                                 shared: Path) -> None:
     p = prefix()
-    want = embedded(SAMPLE)
+    want = embedded(SAMPLE, ports(shared))
     assert {k for k, _ in want.values()} >= {"gap", "loitering"}
     out = mda("ingest", str(SAMPLE), "--bootstrap", kafka.bootstrap, "--topic-prefix", p)
     assert out.returncode == 0, out.stderr
     assert "published 1,698 positions" in out.stdout
-    worker = start_worker(kafka.bootstrap, p, f"{p}-w", tmp_path / "w1", tmp_path / "w1.log")
+    worker = start_worker(kafka.bootstrap, p, f"{p}-w", tmp_path / "w1", tmp_path / "w1.log",
+                          "--ports", ports(shared))
     try:
         assert wait_for(lambda: final_alerts(kafka.bootstrap, p) == want), (
             final_alerts(kafka.bootstrap, p), want, (tmp_path / "w1.log").read_text()[-3000:])
@@ -66,14 +74,15 @@ def test_ingest_and_one_worker_agree_with_replay(kafka: LocalKafka, tmp_path: Pa
 
 
 def test_two_workers_with_rendezvous_agree_with_replay(kafka: LocalKafka, tmp_path: Path,
-                                                       scenario: Path) -> None:
+                                                       scenario: Path, shared: Path) -> None:
     p = prefix()
-    want = embedded(scenario)
+    want = embedded(scenario, ports(shared))
     assert "rendezvous" in {k for k, _ in want.values()}
     assert mda("ingest", str(scenario), "--bootstrap", kafka.bootstrap, "--topic-prefix", p,
                "--no-shore").returncode == 0
     workers = [start_worker(kafka.bootstrap, p, f"{p}-w", tmp_path / f"w{i}",
-                            tmp_path / f"w{i}.log") for i in range(2)]
+                            tmp_path / f"w{i}.log", "--ports", ports(shared))
+               for i in range(2)]
     try:
         assert wait_for(lambda: final_alerts(kafka.bootstrap, p) == want, timeout_s=180), (
             sorted(set(final_alerts(kafka.bootstrap, p).items()) ^ set(want.items()))[:10])
@@ -83,17 +92,19 @@ def test_two_workers_with_rendezvous_agree_with_replay(kafka: LocalKafka, tmp_pa
 
 
 def test_a_killed_worker_restarts_without_losing_or_duplicating_alerts(
-        kafka: LocalKafka, tmp_path: Path, scenario: Path) -> None:
+        kafka: LocalKafka, tmp_path: Path, scenario: Path, shared: Path) -> None:
     p = prefix()
-    want = embedded(scenario)
+    want = embedded(scenario, ports(shared))
     assert mda("ingest", str(scenario), "--bootstrap", kafka.bootstrap, "--topic-prefix", p,
                "--no-shore").returncode == 0
-    worker = start_worker(kafka.bootstrap, p, f"{p}-w", tmp_path / "w", tmp_path / "w.log")
+    worker = start_worker(kafka.bootstrap, p, f"{p}-w", tmp_path / "w", tmp_path / "w.log",
+                          "--ports", ports(shared))
     try:
         assert wait_for(lambda: len(final_alerts(kafka.bootstrap, p)) >= 5, every_s=0.5)
     finally:
         stop(worker, kill=True)  # mid-stream, no goodbye
-    worker = start_worker(kafka.bootstrap, p, f"{p}-w", tmp_path / "w", tmp_path / "w.log")
+    worker = start_worker(kafka.bootstrap, p, f"{p}-w", tmp_path / "w", tmp_path / "w.log",
+                          "--ports", ports(shared))
     try:
         assert wait_for(lambda: final_alerts(kafka.bootstrap, p) == want, timeout_s=180), (
             sorted(set(final_alerts(kafka.bootstrap, p).items()) ^ set(want.items()))[:10])
