@@ -140,6 +140,28 @@ class TrackCollector:
             lon = np.append(lon, tr.last.lon)
         return t, lat, lon
 
+    def position_at(self, mmsi: int, t: float,
+                    max_distance_s: float = 3600.0) -> tuple[float, float] | None:
+        """(lat, lon) of a vessel at time ``t``, interpolated between kept points (linearly in
+        lat/lon; not across the antimeridian); None when unknown or when the nearest point is
+        more than ``max_distance_s`` away in time."""
+        if mmsi not in self._tracks:
+            return None
+        ts, lat, lon = self.track(mmsi)
+        i = int(np.searchsorted(ts, t))
+        if i == 0 or i == len(ts):
+            j = 0 if i == 0 else len(ts) - 1
+            return None if abs(ts[j] - t) > max_distance_s else (float(lat[j]), float(lon[j]))
+        t0, t1 = ts[i - 1], ts[i]
+        if min(t - t0, t1 - t) > max_distance_s:
+            return None
+        if abs(lon[i] - lon[i - 1]) > 180.0:
+            j = i - 1 if t - t0 <= t1 - t else i
+            return float(lat[j]), float(lon[j])
+        f = 0.0 if t1 == t0 else (t - t0) / (t1 - t0)
+        return (float(lat[i - 1] + f * (lat[i] - lat[i - 1])),
+                float(lon[i - 1] + f * (lon[i] - lon[i - 1])))
+
     def time_range(self) -> tuple[float, float] | None:
         if not self._tracks:
             return None

@@ -50,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--rejects", metavar="OUT.jsonl",
                    help="write every rejected line as JSON {line_no, raw, reason}")
     r.add_argument("--stats", metavar="OUT.json", help="write the summary as JSON")
+    r.add_argument("--map", metavar="OUT.html",
+                   help="also write the report map, one self-contained HTML file (docs/maps.md)")
     add_detection_args(r)
     r.add_argument("--until", metavar="TIME", type=_parse_time,
                    help="advance the event-time clock to TIME (ISO 8601) at the end of input, so "
@@ -132,16 +134,26 @@ def _replay(args: argparse.Namespace) -> int:
         from tqdm import tqdm
         bar = tqdm(total=total, unit="B", unit_scale=True, desc="replay", file=sys.stderr)
     try:
+        collector = None
+        map_alerts: list[dict[str, Any]] = []
+        if args.map:
+            from maps.report import TrackCollector
+
+            collector = TrackCollector()
+
         def write_alert(alert: Alert) -> None:
-            assert alerts_f is not None
-            alerts_f.write(alert.to_json() + "\n")
+            if alerts_f is not None:
+                alerts_f.write(alert.to_json() + "\n")
+            if args.map:
+                map_alerts.append(alert.to_dict())
 
         def write_reject(reject: Reject) -> None:
             assert rejects_f is not None
             rejects_f.write(reject.to_json() + "\n")
 
-        runner = EmbeddedRunner(settings, write_alert if alerts_f else None,
-                                write_reject if rejects_f else None, geography=geography)
+        runner = EmbeddedRunner(settings, write_alert if (alerts_f or args.map) else None,
+                                write_reject if rejects_f else None, geography=geography,
+                                on_position=collector.add if collector is not None else None)
         result = runner.run(sources, until=args.until,
                             progress=bar.update if bar is not None else None)
     finally:
@@ -151,11 +163,21 @@ def _replay(args: argparse.Namespace) -> int:
             if f is not None:
                 f.close()
     summary = result.as_dict()
+    if args.map:
+        from maps.report import write_report_map
+
+        info = write_report_map(
+            args.map, map_alerts, collector,
+            zones=geography.zones.zones if geography.zones is not None else None,
+            vessel_info=runner.registry.info)
+        if info["assets"] != "inlined":
+            print("mda: note: no asset cache, so the map loads Leaflet from a public CDN; run "
+                  "`mda assets fetch` for a map that works offline", file=sys.stderr)
     if args.stats:
         Path(args.stats).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     if not args.quiet:
         _table(summary, sys.stdout)
-        written = [p for p in (args.alerts, args.rejects, args.stats) if p]
+        written = [p for p in (args.alerts, args.rejects, args.stats, args.map) if p]
         if written:
             print("wrote " + ", ".join(written))
     return 0

@@ -6,6 +6,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 bash scripts/bootstrap.sh
+bash scripts/ensure-chromium.sh       # Debian chromium + chromium-driver, for the browser tests
+.venv/bin/mda assets fetch            # Leaflet and the land layer from npm, for offline maps
 export MDA_SHARED_DATA="${MDA_SHARED_DATA:-$root/../shared/data}"
 echo "== ruff"; .venv/bin/ruff check .
 echo "== mypy"; .venv/bin/mypy

@@ -1,0 +1,702 @@
+"""The live picture server: a page whose layers refresh every few seconds, GeoJSON endpoints
+for vessels, tracks, alerts and zones (with bounding-box and time filters), and an alert list
+a watch officer acknowledges. Standard library only (``http.server.ThreadingHTTPServer``):
+nothing to install on a closed network, and the load is a handful of watch stations polling.
+
+Where the picture comes from is a :class:`PictureSource`: anything with ``run(sink, stop)``
+that calls the sink's ``on_position``/``on_static``/``on_alert``/``on_clock`` until ``stop``
+is set. :class:`ReplaySource` replays files through the embedded runner at N times event time;
+a Kafka follower (the positions, static and alerts topics of the streaming shell) plugs in the
+same way. The state (:class:`PictureState`) is the sink.
+
+Security: bind 127.0.0.1 by default; with a token every request must carry it (header
+``Authorization: Bearer T``, query ``?token=T``, or the ``mda_token`` cookie the page sets when
+opened with ``?token=T``); POST requires ``Content-Type: application/json`` (so a page from
+another origin cannot post without a CORS preflight, which this server never grants); files
+are served only from the asset cache's list of pinned files. The HTTP API is documented in
+``docs/http-api.md``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import math
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from maps.assets import AssetCache, page_tags
+from maps.features import (
+    Bbox,
+    alert_feature,
+    alert_links,
+    feature_collection,
+    in_bbox,
+    parse_time,
+    track_features,
+    vessel_feature,
+    zone_features,
+)
+from maps.report import json_for_html, static_text
+from maps.style import style_config
+from maps.tracks import TrackCollector
+from mda.records import PositionReport, VesselStatic
+from mda.vessels import VesselRegistry
+
+if TYPE_CHECKING:
+    from mda.settings import Settings
+    from zones.catalogue import Zone
+
+VesselInfo = Callable[[int], dict[str, Any]]
+MAX_BODY = 64 * 1024
+_ALERT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+GEOJSON = "application/geo+json"
+
+
+class PictureSink(Protocol):
+    """What a source feeds (implemented by :class:`PictureState`)."""
+
+    def on_position(self, report: PositionReport) -> None: ...
+    def on_static(self, static: VesselStatic) -> None: ...
+    def on_alert(self, alert: dict[str, Any]) -> None: ...
+    def on_clock(self, t: float) -> None: ...
+    def use_vessel_info(self, info: VesselInfo) -> None: ...
+
+
+class PictureSource(Protocol):
+    """Feeds a picture until the input ends or ``stop`` is set. A Kafka follower implements
+    this by consuming the positions, static and alerts topics and calling the sink."""
+
+    name: str
+
+    def run(self, sink: PictureSink, stop: threading.Event) -> None: ...
+
+
+class QueryError(ValueError):
+    """A malformed query parameter (answered with 400)."""
+
+
+# -- the state -------------------------------------------------------------------------------
+
+class PictureState:
+    """What the picture shows: latest positions and short tracks, the last state of every
+    alert with its acknowledgement, zones, the event clock. Thread-safe."""
+
+    def __init__(self, zones: Sequence[Zone] = (), tracks: TrackCollector | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self._lock = threading.RLock()
+        self.tracks = tracks if tracks is not None else TrackCollector(
+            min_interval_s=60.0, max_points_per_vessel=120)
+        self.registry = VesselRegistry()
+        self._vessel_info: VesselInfo = self.registry.info
+        self._alerts: dict[str, dict[str, Any]] = {}
+        self._updated: dict[str, int] = {}
+        self._acks: dict[str, dict[str, Any]] = {}
+        self._seq = 0
+        self.clock_ts: float | None = None
+        self.source = "none"
+        self.source_state = "idle"
+        self._wall = clock  # acknowledgement times only
+        self.zones = list(zones)
+        self._zone_fc = zone_features(self.zones, tolerance_deg=0.0005)
+        self._zone_shapes: list[Any] = [z.geometry for z in self.zones]
+
+    # sink
+    def on_position(self, report: PositionReport) -> None:
+        with self._lock:
+            self.tracks.add(report)
+            if report.ts is not None:
+                t = report.ts.timestamp()
+                if self.clock_ts is None or t > self.clock_ts:
+                    self.clock_ts = t
+
+    def on_static(self, static: VesselStatic) -> None:
+        with self._lock:
+            self.registry.update(static)
+
+    def on_alert(self, alert: dict[str, Any]) -> None:
+        with self._lock:
+            self._seq += 1
+            self._alerts[alert["alert_id"]] = alert
+            self._updated[alert["alert_id"]] = self._seq
+
+    def on_clock(self, t: float) -> None:
+        with self._lock:
+            if self.clock_ts is None or t > self.clock_ts:
+                self.clock_ts = t
+
+    def use_vessel_info(self, info: VesselInfo) -> None:
+        self._vessel_info = info
+
+    def vessel_info(self, mmsi: int) -> dict[str, Any]:
+        return self._vessel_info(mmsi)
+
+    # queries
+    def status(self) -> dict[str, Any]:
+        with self._lock:
+            open_ = sum(1 for a in self._alerts.values() if a.get("status") == "open")
+            return {
+                "source": self.source, "source_state": self.source_state,
+                "clock": _iso(self.clock_ts), "vessels": len(self.tracks),
+                "alerts": len(self._alerts), "alerts_open": open_,
+                "alerts_unacknowledged": sum(1 for k in self._alerts if k not in self._acks),
+                "zones": len(self.zones), "seq": self._seq, "bounds": self._bounds(),
+            }
+
+    def _latest(self, since: float | None, until: float | None,
+                bbox: Bbox | None) -> list[PositionReport]:
+        out = []
+        for r in self.tracks.latest_all():
+            t = r.ts.timestamp() if r.ts is not None else None
+            if since is not None and (t is None or t < since):
+                continue
+            if until is not None and (t is None or t > until):
+                continue
+            if in_bbox(r.lon, r.lat, bbox):
+                out.append(r)
+        return out
+
+    def vessels(self, bbox: Bbox | None = None, since: float | None = None,
+                until: float | None = None) -> dict[str, Any]:
+        """Latest position of every vessel last seen in [since, until], inside bbox."""
+        with self._lock:
+            reports = self._latest(since, until, bbox)
+            return feature_collection(vessel_feature(r, self.vessel_info(r.mmsi))
+                                      for r in reports)
+
+    def tracks_fc(self, bbox: Bbox | None = None, since: float | None = None,
+                  until: float | None = None) -> dict[str, Any]:
+        """Tracks of the vessels :meth:`vessels` returns, as the report map draws them, with
+        ``t0`` (a foreign member): times in ``t`` are seconds since it."""
+        with self._lock:
+            keep = {r.mmsi for r in self._latest(since, until, bbox)}
+            segs = [s for s in self.tracks.segments(200_000) if s.mmsi in keep]
+            rng = self.tracks.time_range()
+            t0 = math.floor(rng[0]) if rng else 0
+            fc = feature_collection(track_features(segs, self.tracks.latest, self.vessel_info,
+                                                   t0))
+            fc["t0"] = t0
+            return fc
+
+    def alerts(self, bbox: Bbox | None = None, since: float | None = None,
+               until: float | None = None, status: str | None = None,
+               kind: str | None = None) -> dict[str, Any]:
+        """The last state of every alert active at some time in [since, until] (start <=
+        until and (end or now) >= since), inside bbox, newest first; each Point followed by
+        the lines relating its positions. ``ack`` and ``seq`` (update order) are added to
+        the properties."""
+        with self._lock:
+            items = []
+            for aid, a in self._alerts.items():
+                if status is not None and a.get("status") != status:
+                    continue
+                if kind is not None and a.get("kind") != kind:
+                    continue
+                start = parse_time(a.get("start"))
+                end = parse_time(a.get("end"))
+                if until is not None and start is not None and start.timestamp() > until:
+                    continue
+                if since is not None and end is not None and end.timestamp() < since:
+                    continue
+                if not in_bbox(float(a["lon"]), float(a["lat"]), bbox):
+                    continue
+                items.append((a.get("start") or "", aid, a))
+            items.sort(reverse=True)
+            features: list[dict[str, Any]] = []
+            for _, aid, a in items:
+                f = alert_feature(a)
+                f["properties"]["ack"] = self._acks.get(aid)
+                f["properties"]["seq"] = self._updated.get(aid)
+                features.append(f)
+                features.extend(alert_links(a, self.tracks))
+            return feature_collection(features)
+
+    def zones_fc(self, bbox: Bbox | None = None) -> dict[str, Any]:
+        if bbox is None:
+            return feature_collection(self._zone_fc)
+        import shapely
+
+        w, s, e, n = bbox
+        boxes = ([shapely.box(w, s, 180.0, n), shapely.box(-180.0, s, e, n)] if w > e
+                 else [shapely.box(w, s, e, n)])
+        keep = {z.id for z, g in zip(self.zones, self._zone_shapes, strict=True)
+                if any(g.intersects(b) for b in boxes)}
+        return feature_collection(f for f in self._zone_fc if f["id"] in keep)
+
+    def ack(self, alert_id: str, by: str | None, note: str | None) -> dict[str, Any] | None:
+        """Acknowledge an alert (wall-clock time, who, a note); None if unknown."""
+        with self._lock:
+            if alert_id not in self._alerts:
+                return None
+            self._acks[alert_id] = {"at": _iso(self._wall()), "by": by or None,
+                                    "note": note or None}
+            self._seq += 1
+            self._updated[alert_id] = self._seq
+            props = dict(self._alerts[alert_id])
+            props["ack"] = self._acks[alert_id]
+            return props
+
+    def bounds(self) -> list[list[float]]:
+        """[[south, west], [north, east]] of the latest positions, alerts and zones (the
+        page's view until the user moves the map)."""
+        with self._lock:
+            return self._bounds()
+
+    def _bounds(self) -> list[list[float]]:
+        """(Called under the lock.)"""
+        lons: list[float] = []
+        lats: list[float] = []
+        for r in self.tracks.latest_all():
+            lons.append(r.lon)
+            lats.append(r.lat)
+        for a in self._alerts.values():
+            lons.append(float(a["lon"]))
+            lats.append(float(a["lat"]))
+        if not lons and self.zones:
+            import shapely
+
+            w, s, e, n = shapely.total_bounds(self._zone_shapes)
+            lons, lats = [w, e], [s, n]
+        if not lons:
+            return [[5.0, -90.0], [32.0, -55.0]]
+        return [[min(lats), min(lons)], [max(lats), max(lons)]]
+
+
+def _iso(t: float | None) -> str | None:
+    if t is None:
+        return None
+    return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+# -- sources ---------------------------------------------------------------------------------
+
+class _Stopped(Exception):
+    pass
+
+
+class ReplaySource:
+    """Replays AIS inputs through the embedded runner, paced at ``speed`` times event time
+    (0: as fast as possible). Positions reach the sink as the runner releases them (event-time
+    order); alerts as the detectors raise them; the clock follows."""
+
+    name = "replay"
+
+    def __init__(self, inputs: Sequence[str], settings: Settings | None = None,
+                 geography: Any = None, speed: float = 60.0, until: datetime | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        if speed < 0 or not math.isfinite(speed):
+            raise ValueError("speed must be a finite number >= 0")
+        self.inputs = list(inputs)
+        self.settings = settings
+        self.geography = geography
+        self.speed = speed
+        self.until = until
+        self._monotonic = monotonic
+        self.summary: dict[str, Any] | None = None
+
+    def run(self, sink: PictureSink, stop: threading.Event) -> None:
+        from ingest.sources import Source
+        from mda.records import Alert
+        from mda.runner import EmbeddedRunner
+
+        origin: list[float] = []  # event time and wall time of the first position
+        speed = self.speed
+        now = self._monotonic
+
+        def position(rec: PositionReport) -> None:
+            if stop.is_set():
+                raise _Stopped
+            if speed > 0 and rec.ts is not None:
+                t = rec.ts.timestamp()
+                if not origin:
+                    origin.extend((t, now()))
+                delay = origin[1] + (t - origin[0]) / speed - now()
+                if delay > 0.01 and stop.wait(delay):
+                    raise _Stopped
+            sink.on_position(rec)
+
+        def alert(a: Alert) -> None:
+            sink.on_alert(a.to_dict())
+
+        runner = EmbeddedRunner(self.settings, on_alert=alert, geography=self.geography,
+                                on_position=position)
+        sink.use_vessel_info(runner.registry.info)
+        try:
+            summary = runner.run([Source.open(name) for name in self.inputs], until=self.until)
+        except _Stopped:
+            return
+        self.summary = summary.as_dict()
+        if summary.clock_ts is not None:
+            sink.on_clock(summary.clock_ts)
+
+
+# -- HTTP ------------------------------------------------------------------------------------
+
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps the server on this machine."""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_bbox(text: str) -> Bbox:
+    """``minlon,minlat,maxlon,maxlat`` (WGS84 degrees); minlon > maxlon crosses the
+    antimeridian."""
+    parts = text.split(",")
+    if len(parts) != 4:
+        raise QueryError("bbox must be minlon,minlat,maxlon,maxlat")
+    try:
+        w, s, e, n = (float(p) for p in parts)
+    except ValueError:
+        raise QueryError("bbox values must be numbers") from None
+    if not all(math.isfinite(v) for v in (w, s, e, n)):
+        raise QueryError("bbox values must be finite")
+    if not (-180 <= w <= 180 and -180 <= e <= 180 and -90 <= s <= 90 and -90 <= n <= 90):
+        raise QueryError("bbox out of range (lon -180..180, lat -90..90)")
+    if s > n:
+        raise QueryError("bbox minlat must not exceed maxlat")
+    return (w, s, e, n)
+
+
+def parse_iso(name: str, text: str) -> float:
+    try:
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError:
+        raise QueryError(f"{name} must be an ISO 8601 time, e.g. 2024-03-12T06:00:00Z") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.timestamp()
+
+
+_PARAMS = {
+    "/api/vessels": {"bbox", "since", "until"},
+    "/api/tracks": {"bbox", "since", "until"},
+    "/api/alerts": {"bbox", "since", "until", "status", "kind"},
+    "/api/zones": {"bbox", "since", "until"},
+    "/api/land": {"bbox"},
+    "/api/status": set(),
+    "/": set(),
+}
+_STATUSES = ("open", "closed", "retracted")
+
+
+def parse_query(path: str, query: str) -> dict[str, Any]:
+    """The validated parameters of a GET (each at most once; unknown ones rejected)."""
+    try:
+        raw = parse_qs(query, keep_blank_values=True, strict_parsing=bool(query))
+    except ValueError:
+        raise QueryError("malformed query string") from None
+    allowed = _PARAMS.get(path, set()) | {"token"}
+    out: dict[str, Any] = {}
+    for key, values in raw.items():
+        if key not in allowed:
+            raise QueryError(f"unknown parameter {key!r}; this endpoint takes "
+                             f"{', '.join(sorted(allowed - {'token'})) or 'none'}")
+        if len(values) != 1:
+            raise QueryError(f"parameter {key!r} given more than once")
+        value = values[0]
+        if key == "bbox":
+            out["bbox"] = parse_bbox(value)
+        elif key in ("since", "until"):
+            out[key] = parse_iso(key, value)
+        elif key == "status":
+            if value not in _STATUSES:
+                raise QueryError(f"status must be one of {', '.join(_STATUSES)}")
+            out[key] = value
+        elif key == "kind":
+            if not re.fullmatch(r"[a-z_]{1,40}", value):
+                raise QueryError("kind must be an alert kind such as gap or rendezvous")
+            out[key] = value
+    if "since" in out and "until" in out and out["since"] > out["until"]:
+        raise QueryError("since must not be after until")
+    return out
+
+
+class PictureServer:
+    """The HTTP server around a :class:`PictureState` (module docstring)."""
+
+    def __init__(self, state: PictureState, host: str = "127.0.0.1", port: int = 8765,
+                 token: str | None = None, cache: AssetCache | None = None,
+                 refresh_s: float = 3.0, title: str = "MDA live picture",
+                 tiles: str | None = None, log: Callable[[str], None] | None = None) -> None:
+        self.state = state
+        self.token = token or None
+        self.cache = cache if cache is not None else AssetCache()
+        self.refresh_s = refresh_s
+        self.title = title
+        self.tiles = tiles
+        self.log = log
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.httpd = ThreadingHTTPServer((host, port), _handler(self))
+        self.httpd.daemon_threads = True
+        address = self.httpd.server_address
+        self.host: str = str(address[0])
+        self.port: int = int(address[1])
+        self.assets_local = self.cache.complete()
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in str(self.host) else self.host
+        return f"http://{host}:{self.port}/"
+
+    def start(self) -> PictureServer:
+        t = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                             name="mda-http", daemon=True)
+        t.start()
+        self._threads.append(t)
+        return self
+
+    def run_source(self, source: PictureSource) -> threading.Thread:
+        """Run a source in a background thread, feeding the state."""
+        state = self.state
+        state.source = source.name
+
+        def target() -> None:
+            state.source_state = "running"
+            try:
+                source.run(state, self._stop)
+            except Exception as exc:  # reported in /api/status, never kills the server
+                state.source_state = f"failed: {type(exc).__name__}: {exc}"
+                return
+            state.source_state = "stopped" if self._stop.is_set() else "finished"
+
+        t = threading.Thread(target=target, name=f"mda-source-{source.name}", daemon=True)
+        t.start()
+        self._threads.append(t)
+        return t
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        for t in self._threads:
+            t.join(timeout=5)
+
+    # -- content ---------------------------------------------------------------------------
+    def page(self) -> str:
+        tags, _ = page_tags(self.cache, "/assets/" if self.assets_local else None)
+        config = {"title": self.title, "refresh_ms": int(self.refresh_s * 1000),
+                  "style": style_config(), "bounds": self.state.bounds(), "tiles": self.tiles,
+                  "zone_kinds": sorted({z.kind for z in self.state.zones}),
+                  "assets": "local" if self.assets_local else "cdn"}
+        values = {"TITLE": _html_escape(self.title), "ASSETS": tags,
+                  "PICTURE_CSS": static_text("picture.css").replace("</style", "<\\/style"),
+                  "CONFIG": json_for_html(config),
+                  "PICTURE_JS": static_text("picture.js").replace("</script", "<\\/script"),
+                  "LIVE_JS": static_text("live.js").replace("</script", "<\\/script")}
+        return re.sub(r"\{\{([A-Z_]+)\}\}", lambda m: values[m.group(1)],
+                      static_text("live.html"))
+
+    def csp(self) -> str:
+        remote = "" if self.assets_local else " https://cdn.jsdelivr.net"
+        img = " https:" if self.tiles else ""
+        return ("default-src 'none'; script-src 'self' 'unsafe-inline'" + remote
+                + "; style-src 'self' 'unsafe-inline'" + remote
+                + "; img-src 'self' data:" + img + "; connect-src 'self'; base-uri 'none'; "
+                "form-action 'none'; frame-ancestors 'none'")
+
+    def land(self, bbox: Bbox | None) -> dict[str, Any]:
+        from maps.land import land_geojson
+
+        fc = land_geojson(self.cache, bbox, margin_deg=1.0) if self.assets_local else None
+        return fc or feature_collection([])
+
+    def check_token(self, handler: BaseHTTPRequestHandler, query: str) -> bool:
+        if self.token is None:
+            return True
+        given: list[str] = []
+        auth = handler.headers.get("Authorization", "")
+        if auth.startswith("Bearer "):
+            given.append(auth[7:].strip())
+        given += parse_qs(query, keep_blank_values=True).get("token", [])
+        for part in handler.headers.get("Cookie", "").split(";"):
+            k, _, v = part.strip().partition("=")
+            if k == "mda_token":
+                given.append(v)
+        want = self.token.encode("utf-8")
+        return any(hmac.compare_digest(g.encode("utf-8"), want) for g in given)
+
+
+def _html_escape(s: str) -> str:
+    import html
+
+    return html.escape(s)
+
+
+def _handler(server: PictureServer) -> type[BaseHTTPRequestHandler]:
+    served = server.cache.served_files()
+    cache_root = server.cache.root.resolve()
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "mda-picture"
+        sys_version = ""
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            if server.log is not None:
+                server.log(f"{self.address_string()} {format % args}")
+
+        # -- responses ---------------------------------------------------------------------
+        def _send(self, status: int, body: bytes, ctype: str,
+                  headers: dict[str, str] | None = None) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("X-Content-Type-Options", "nosniff")
+            self.send_header("Referrer-Policy", "no-referrer")
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def _json(self, status: int, obj: Any, ctype: str = "application/json") -> None:
+            body = json.dumps(obj, separators=(",", ":"), allow_nan=False).encode("utf-8")
+            self._send(status, body, ctype)
+
+        def _error(self, status: int, message: str) -> None:
+            # Close after an error: an unread request body must not be read as a request.
+            self.close_connection = True
+            body = json.dumps({"error": message, "status": status}).encode("utf-8")
+            self._send(status, body, "application/json", {"Connection": "close"})
+
+        # -- dispatch ----------------------------------------------------------------------
+        def do_GET(self) -> None:
+            self._dispatch()
+
+        def do_HEAD(self) -> None:
+            self._dispatch()
+
+        def do_POST(self) -> None:
+            self._dispatch()
+
+        def _dispatch(self) -> None:
+            try:
+                parts = urlsplit(self.path)
+            except ValueError:
+                self._error(400, "malformed request target")
+                return
+            raw_path, query = parts.path, parts.query
+            if not server.check_token(self, query):
+                self._error(401, "missing or wrong token (Authorization: Bearer TOKEN, "
+                                 "?token=TOKEN, or open the page with ?token=TOKEN)")
+                return
+            try:
+                if self.command == "POST":
+                    self._post(raw_path)
+                elif raw_path.startswith("/assets/"):
+                    self._asset(raw_path[len("/assets/"):], query)
+                else:
+                    self._get(raw_path, query)
+            except QueryError as exc:
+                self._error(400, str(exc))
+            except BrokenPipeError:
+                pass
+
+        def _get(self, path: str, query: str) -> None:
+            if path not in _PARAMS:
+                self._error(404, f"no such endpoint {path!r}; see docs/http-api.md")
+                return
+            q = parse_query(path, query)
+            st = server.state
+            if path == "/":
+                headers = {"Content-Security-Policy": server.csp()}
+                if server.token and "token" in parse_qs(query):
+                    headers["Set-Cookie"] = (f"mda_token={server.token}; HttpOnly; "
+                                             "SameSite=Strict; Path=/")
+                self._send(200, server.page().encode("utf-8"), "text/html; charset=utf-8",
+                           headers)
+            elif path == "/api/status":
+                self._json(200, st.status())
+            elif path == "/api/vessels":
+                self._json(200, st.vessels(q.get("bbox"), q.get("since"), q.get("until")),
+                           GEOJSON)
+            elif path == "/api/tracks":
+                self._json(200, st.tracks_fc(q.get("bbox"), q.get("since"), q.get("until")),
+                           GEOJSON)
+            elif path == "/api/alerts":
+                self._json(200, st.alerts(q.get("bbox"), q.get("since"), q.get("until"),
+                                          q.get("status"), q.get("kind")), GEOJSON)
+            elif path == "/api/zones":
+                self._json(200, st.zones_fc(q.get("bbox")), GEOJSON)
+            elif path == "/api/land":
+                self._json(200, server.land(q.get("bbox")), GEOJSON)
+
+        def _asset(self, rel: str, query: str) -> None:
+            parse_query("/assets", query)  # only ?token
+            name = unquote(rel)
+            segments = name.split("/")
+            if (not name or "\\" in name or "\x00" in name or name.startswith("/")
+                    or any(s in ("", ".", "..") for s in segments)):
+                self._error(400, "bad asset path")
+                return
+            target = served.get(name)
+            if target is None:
+                self._error(404, "no such asset (only the pinned files of the asset cache "
+                                 "are served)")
+                return
+            resolved = target.resolve()
+            if not resolved.is_relative_to(cache_root) or not resolved.is_file():
+                self._error(404, "no such asset")
+                return
+            ctype = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+                     ".png": "image/png", ".json": "application/json"}.get(
+                         Path(name).suffix, "application/octet-stream")
+            self._send(200, resolved.read_bytes(), ctype)
+
+        def _post(self, path: str) -> None:
+            m = re.fullmatch(r"/api/alerts/([^/]+)/ack", path)
+            if m is None:
+                self._error(404 if not path.startswith("/api/") else 405,
+                            "POST goes to /api/alerts/{alert_id}/ack")
+                return
+            alert_id = unquote(m.group(1))
+            if not _ALERT_ID.match(alert_id):
+                raise QueryError("malformed alert id")
+            ctype = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+            if ctype != "application/json":
+                self._error(415, "Content-Type must be application/json")
+                return
+            try:
+                length = int(self.headers.get("Content-Length", "0"))
+            except ValueError:
+                raise QueryError("bad Content-Length") from None
+            if length < 0 or length > MAX_BODY:
+                self._error(413, f"body larger than {MAX_BODY} bytes")
+                return
+            raw = self.rfile.read(length) if length else b"{}"
+            try:
+                body = json.loads(raw or b"{}")
+            except ValueError:
+                raise QueryError("body is not JSON") from None
+            if not isinstance(body, dict):
+                raise QueryError("body must be a JSON object")
+            by, note = body.get("by"), body.get("note")
+            if by is not None and (not isinstance(by, str) or len(by) > 100):
+                raise QueryError("'by' must be a string of at most 100 characters")
+            if note is not None and (not isinstance(note, str) or len(note) > 1000):
+                raise QueryError("'note' must be a string of at most 1000 characters")
+            unknown = set(body) - {"by", "note"}
+            if unknown:
+                raise QueryError(f"unknown field(s) {', '.join(sorted(unknown))}")
+            result = server.state.ack(alert_id, by, note)
+            if result is None:
+                self._error(404, f"no alert {alert_id}")
+                return
+            self._json(200, result)
+
+    return Handler
