@@ -5,9 +5,10 @@
 Measures, in one run on one broker (started on a free port, wiped at the end):
 
 * sustained ingest rate: ``mda ingest`` of the input as fast as possible (lines/s, positions/s);
-* worker throughput: records through every detector per second, from the first record
-  consumed until the consumer group has no lag left on the positions and cells topics
-  (after the ingest finished, so it measures the workers alone), with 1 and 2 workers;
+* worker throughput: positions through every detector per second, from starting the workers
+  (start-up included) until the alerts topic holds exactly the final alert states that
+  ``mda replay`` gives for the same input (after the ingest finished, so it measures the
+  workers alone), with 1 and 2 workers;
 * alert latency: for alerts proven by one position report (a gap's return, a spoofed jump,
   the report that completes a rendezvous or loitering duration, a zone entry), the alert
   message's Kafka timestamp minus that position message's Kafka timestamp, while the input is
@@ -31,6 +32,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+SHARED = Path(os.environ.get("MDA_SHARED_DATA", REPO.parent / "shared" / "data"))
+PORTS = str(SHARED / "ports" / "nga_world_port_index_pub150.csv.gz")
 
 
 def scene(path: Path) -> Path:
@@ -40,25 +43,6 @@ def scene(path: Path) -> Path:
     return path
 
 
-def lag(bootstrap: str, group: str, topics: list[str]) -> int:
-    from kafka import KafkaAdminClient, KafkaConsumer
-
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    try:
-        committed = admin.list_consumer_group_offsets(group)
-    finally:
-        admin.close()
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
-    try:
-        parts = [tp for tp in committed if tp.topic in topics]
-        if not parts:
-            return 1 << 40
-        ends = consumer.end_offsets(parts)
-        return sum(max(0, ends[tp] - committed[tp].offset) for tp in parts)
-    finally:
-        consumer.close()
-
-
 def run_workers(n: int, bootstrap: str, prefix: str, tmp: Path) -> list[subprocess.Popen[bytes]]:
     procs = []
     for i in range(n):
@@ -66,7 +50,7 @@ def run_workers(n: int, bootstrap: str, prefix: str, tmp: Path) -> list[subproce
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "mda.cli", "worker", "--bootstrap", bootstrap,
              "--topic-prefix", prefix, "--app-id", f"{prefix}-app", "--data-dir",
-             str(tmp / f"{prefix}-d{i}"), "--no-shore"], cwd=REPO, stdout=log,
+             str(tmp / f"{prefix}-d{i}"), "--no-shore", "--ports", PORTS], cwd=REPO, stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True))
     return procs
 
@@ -152,17 +136,27 @@ def main() -> None:
         positions = int(out.split("published ")[1].split(" positions")[0].replace(",", ""))
         print(f"ingest: {out}")
         print(f"ingest rate: {positions / dt:,.0f} positions/s (whole command, {dt:.1f} s)")
+        from ingest.sources import Source
+        from mda.geography import Geography
+        from mda.records import Alert
+        from mda.runner import EmbeddedRunner
+        from tests.streaming.helpers import final_alerts
+
+        alerts: list[Alert] = []
+        EmbeddedRunner(on_alert=alerts.append,
+                       geography=Geography.load(shore=False, port_files=[PORTS])).run(
+            [Source.open(str(path))])
+        want = {a.alert_id: (a.kind, a.status) for a in alerts}
         for n in args.workers:
             prefix = f"bw{n}"
             ingest(bootstrap, prefix, path)
             t0 = time.perf_counter()
             procs = run_workers(n, bootstrap, prefix, tmp)
             try:
-                while lag(bootstrap, f"{prefix}-app", [f"{prefix}.positions",
-                                                       f"{prefix}.cells"]) > 0:
+                while final_alerts(bootstrap, prefix) != want:
                     time.sleep(1.0)
                     if time.perf_counter() - t0 > 1800:
-                        raise RuntimeError("workers did not catch up in 30 min")
+                        raise RuntimeError("workers did not finish in 30 min")
             finally:
                 stop(procs)
             wall = time.perf_counter() - t0
