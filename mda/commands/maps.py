@@ -59,7 +59,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                     "detectors at --speed times event time. Binds 127.0.0.1 by default; on "
                     "any other address a token is required.")
     s.add_argument("inputs", nargs="*", metavar="INPUT",
-                   help="AIS input to replay (none: serve zones only)")
+                   help="AIS input to replay (none: serve zones only, or follow Kafka)")
+    s.add_argument("--kafka", action="store_true",
+                   help="follow the Kafka positions and alerts topics (mda ingest and mda "
+                        "worker) instead of replaying inputs")
+    s.add_argument("--bootstrap", metavar="HOST:PORT",
+                   help="with --kafka: bootstrap servers (default: KAFKA_BOOTSTRAP_SERVERS, "
+                        "then 127.0.0.1:9092)")
+    s.add_argument("--topic-prefix", default="mda", metavar="PREFIX",
+                   help="with --kafka: the topics' prefix (default: mda)")
     s.add_argument("--speed", type=float, default=60.0,
                    help="event seconds per wall second (default 60; 0: as fast as possible)")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -240,10 +248,17 @@ def _serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         return _err(f"cannot listen on {args.host}:{args.port}: {exc}")
     server.start()
-    if args.inputs:
+    if args.kafka:
+        from mda.streaming.follow import KafkaFollower
+        from mda.streaming.topics import Topics, bootstrap
+
+        server.run_source(KafkaFollower(bootstrap(args.bootstrap),
+                                        Topics(prefix=args.topic_prefix)))
+    elif args.inputs:
         server.run_source(ReplaySource(args.inputs, settings, geography, args.speed, until))
     where = server.url + (f"?token={token}" if token else "")
-    what = (f"replaying {len(args.inputs)} input(s) at {args.speed:g}x event time"
+    what = ("following the Kafka topics" if args.kafka else
+            f"replaying {len(args.inputs)} input(s) at {args.speed:g}x event time"
             if args.inputs else "no input: zones only")
     print(f"mda: live picture at {where} ({what}); Ctrl-C stops", flush=True)
     if generated:
