@@ -160,70 +160,68 @@ def build_app(bootstrap_servers: str, topics: Topics, settings: Settings,
         for ev in unacked.pop(name, []):
             ev.ack()
 
+    async def consume(event: Any, role: str, topic: str, fresh: Settings,
+                      handle: Any, owned: bool) -> None:
+        """What both agents do with an event: load the partition's runner, apply the event
+        once and in order (``handle`` does the agent's own part), send the alerts it raised,
+        and checkpoint at ticks and every ``checkpoint_every`` events."""
+        tp = event.message.partition
+        name = f"{role}:{tp}"
+        st, pending = load(name, fresh)
+        offset = event.message.offset
+        unacked.setdefault(name, []).append(event)
+        if not await in_order(st, topic, tp, offset):
+            return
+        obj = codec.decode(event.value)
+        await handle(st, obj, event.value, tp)
+        st.offset = offset
+        st.events += 1
+        await send_alerts(pending, owner=tp if owned else None)
+        pending.clear()
+        if obj["k"] == "t" or st.events % checkpoint_every == 0:
+            checkpoint(name, st)
+
+    async def vessel_event(st: PartitionState, obj: dict[str, Any], value: bytes,
+                           tp: int) -> None:
+        kind = obj["k"]
+        if kind == "p":
+            rec = codec.position_of(obj)
+            st.runner.feed([(rec, obj["t"], [])])
+            if obj["t"] is not None:
+                for cell in cells_near(rec.lat, rec.lon, margin):
+                    await cells.send(key=str(rec.mmsi).encode(), value=value,
+                                     partition=cell_partition(cell, topics.partitions))
+        elif kind == "s":
+            st.runner.feed([(codec.static_of(obj), obj["t"], [])])
+            for p in range(topics.partitions):
+                await cells.send(key=str(obj["m"]).encode(), value=value, partition=p)
+        else:
+            st.runner.tick(float(obj["t"]))
+            tick = codec.encode_tick(float(obj["t"]), source=tp)
+            for p in range(topics.partitions):
+                await cells.send(key=b"tick", value=tick, partition=p)
+
+    async def cell_event(st: PartitionState, obj: dict[str, Any], value: bytes,
+                         tp: int) -> None:
+        kind = obj["k"]
+        if kind == "p":
+            st.runner.feed([(codec.position_of(obj), obj["t"], [])])
+        elif kind == "s":
+            st.runner.feed([(codec.static_of(obj), obj["t"], [])])
+        else:
+            st.upstream[int(obj.get("src", 0))] = float(obj["t"])
+            if len(st.upstream) >= topics.partitions:
+                st.runner.tick(min(st.upstream.values()))
+
     @app.agent(positions, concurrency=1)
     async def vessels(stream: Any) -> None:
         async for event in stream.noack().events():
-            tp = event.message.partition
-            name = f"vessels:{tp}"
-            st, pending = load(name, vessel_settings)
-            offset = event.message.offset
-            unacked.setdefault(name, []).append(event)
-            if not await in_order(st, topics.positions, tp, offset):
-                continue
-            obj = codec.decode(event.value)
-            kind = obj["k"]
-            runner = st.runner
-            if kind == "p":
-                rec = codec.position_of(obj)
-                runner.feed([(rec, obj["t"], [])])
-                if obj["t"] is not None:
-                    for cell in cells_near(rec.lat, rec.lon, margin):
-                        await cells.send(key=str(rec.mmsi).encode(), value=event.value,
-                                         partition=cell_partition(cell, topics.partitions))
-            elif kind == "s":
-                runner.feed([(codec.static_of(obj), obj["t"], [])])
-                for p in range(topics.partitions):
-                    await cells.send(key=str(obj["m"]).encode(), value=event.value,
-                                     partition=p)
-            else:
-                runner.tick(float(obj["t"]))
-                tick = codec.encode_tick(float(obj["t"]), source=tp)
-                for p in range(topics.partitions):
-                    await cells.send(key=b"tick", value=tick, partition=p)
-            st.offset = offset
-            st.events += 1
-            await send_alerts(pending)
-            pending.clear()
-            if kind == "t" or st.events % checkpoint_every == 0:
-                checkpoint(name, st)
+            await consume(event, "vessels", topics.positions, vessel_settings, vessel_event,
+                          owned=False)
 
     @app.agent(cells, concurrency=1)
     async def pairs(stream: Any) -> None:
         async for event in stream.noack().events():
-            tp = event.message.partition
-            name = f"cells:{tp}"
-            st, pending = load(name, cell_settings)
-            offset = event.message.offset
-            unacked.setdefault(name, []).append(event)
-            if not await in_order(st, topics.cells, tp, offset):
-                continue
-            obj = codec.decode(event.value)
-            kind = obj["k"]
-            runner = st.runner
-            if kind == "p":
-                rec = codec.position_of(obj)
-                runner.feed([(rec, obj["t"], [])])
-            elif kind == "s":
-                runner.feed([(codec.static_of(obj), obj["t"], [])])
-            else:
-                st.upstream[int(obj.get("src", 0))] = float(obj["t"])
-                if len(st.upstream) >= topics.partitions:
-                    runner.tick(min(st.upstream.values()))
-            st.offset = offset
-            st.events += 1
-            await send_alerts(pending, owner=tp)
-            pending.clear()
-            if kind == "t" or st.events % checkpoint_every == 0:
-                checkpoint(name, st)
+            await consume(event, "cells", topics.cells, cell_settings, cell_event, owned=True)
 
     return app
