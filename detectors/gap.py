@@ -9,10 +9,29 @@ watch floor can act on.
 Event time only: the alert opens when the stream's watermark passes last report + threshold
 (strictly: silence of exactly the threshold is not yet a gap), while the vessel is still
 silent, and closes when the vessel reports again, with the evidence of the gap.
+
+Silence that is not a vessel hiding (issue 9, measured on the real regional captures) is
+counted in ``counters`` instead of alerting:
+
+* ``stopped``: the last reports show the vessel stationary (reported speed under
+  ``stopped_sog_kn``, or no displacement beyond ``stopped_radius_m`` for
+  ``stopped_min_s``), whatever its navigational status says: a ferry berthed overnight
+  (unless it is more than ``stopped_far_nm`` from shore: drifting far out and falling silent
+  stays a gap);
+* ``outage``: at least two other vessels near the last position (its cell and the eight
+  around it, ``cell_deg`` wide) fell silent within 15 minutes of it and nobody there has been
+  heard since: the receiver or the feed is down, not the vessel (GFW asks for good reception
+  in the area);
+* ``edge``: the vessel, moved on by its course and speed (reported, else derived from its
+  last two fixes) to the time of detection, is where nothing has ever been received (that
+  cell and the eight around it), while at least two other vessels are known around its last
+  position (so the coverage there is known): it sailed out of the receiver's coverage.
 """
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import ClassVar
@@ -41,6 +60,17 @@ class GapSettings(DetectorSettings):
     min_shore_distance_nm: float = 0.0
     # Navigational statuses that mean "not under way": silence there is expected.
     quiet_nav_status: tuple[int, ...] = (NAV_AT_ANCHOR, NAV_MOORED)
+    # A vessel stationary in its last reports is not dark when it falls silent.
+    stopped_sog_kn: float = 0.5
+    stopped_radius_m: float = 200.0
+    stopped_min_s: float = 600.0
+    # ... except far out at sea (shore distance known and beyond this): a vessel drifting
+    # there and falling silent is the classic dark rendezvous, not a berth.
+    stopped_far_nm: float = 12.0
+    # Reception: a gap needs other vessels heard near the last position during the silence
+    # (else: outage), and the dead-reckoned position inside observed coverage (else: edge).
+    check_coverage: bool = True
+    cell_deg: float = 0.25
 
 
 PRESETS: dict[str, GapSettings] = {
@@ -56,6 +86,15 @@ class _Vessel:
     last: PositionReport
     open_alert: Alert | None = None
     queued: bool = False
+    judged: bool = False  # this silence was already found not to be a dark vessel
+    # Where the vessel has stayed (within the stopped radius) since anchor_t.
+    anchor_lat: float = 0.0
+    anchor_lon: float = 0.0
+    anchor_t: float = 0.0
+    # The fix before the last one, for a derived speed and course.
+    prev_lat: float = 0.0
+    prev_lon: float = 0.0
+    prev_t: float = float("-inf")
 
 
 def _utc(t: float) -> datetime:
@@ -75,6 +114,10 @@ class GapDetector(Detector[GapSettings]):
         self._threshold_s = settings.threshold_h * 3600.0
         self._vessels: dict[int, _Vessel] = {}
         self._deadlines = Deadlines(self)  # (last_t + threshold, mmsi), lazy
+        # Reception by cell: the vessels last heard in it, and when.
+        self._heard: dict[tuple[int, int], dict[int, float]] = {}
+        self._coverage: set[tuple[int, int]] = set()  # cells where anything was received
+        self.counters: Counter[str] = Counter()  # gaps not alerted, by reason
 
     # -- rules -----------------------------------------------------------------------------
     def _eligible(self, last: PositionReport) -> bool:
@@ -86,23 +129,101 @@ class GapDetector(Detector[GapSettings]):
                 return False
         return True
 
+    def _cell(self, lat: float, lon: float) -> tuple[int, int]:
+        c = self.settings.cell_deg
+        return (math.floor(lat / c), math.floor(lon / c))
+
+    def _stopped(self, v: _Vessel) -> bool:
+        last = v.last
+        s = self.settings
+        if not ((last.sog_kn is not None and last.sog_kn < s.stopped_sog_kn)
+                or v.last_t - v.anchor_t >= s.stopped_min_s):
+            return False
+        shore = self.context.shore_distance_nm
+        d = None if shore is None else shore(last.lat, last.lon)
+        return d is None or d <= s.stopped_far_nm
+
+    def _speed_course(self, v: _Vessel) -> tuple[float | None, float | None]:
+        """Reported speed and course of the last report, else derived from the last two."""
+        last = v.last
+        if last.sog_kn is not None and last.cog_deg is not None:
+            return last.sog_kn, last.cog_deg
+        dt = v.last_t - v.prev_t
+        if not 0 < dt <= 3600:
+            return last.sog_kn, last.cog_deg
+        d = haversine_m(v.prev_lat, v.prev_lon, last.lat, last.lon)
+        dy = last.lat - v.prev_lat
+        dx = (last.lon - v.prev_lon) * math.cos(math.radians(last.lat))
+        cog = math.degrees(math.atan2(dx, dy)) % 360.0
+        return d / dt * 3600 / 1852.0, cog
+
+    def _why_quiet(self, v: _Vessel, now: float) -> str | None:
+        """Why this silence is not a dark vessel (a ``counters`` key), or None."""
+        if self._stopped(v):
+            return "stopped"
+        if not self.settings.check_coverage:
+            return None
+        last = v.last
+        ci, cj = self._cell(last.lat, last.lon)
+        since = False
+        together = 0
+        around = 0  # other vessels known in the area: the receiver's coverage is known there
+        for di in (-1, 0, 1):
+            for dj in (-1, 0, 1):
+                for mmsi, t in self._heard.get((ci + di, cj + dj), {}).items():
+                    if mmsi == last.mmsi:
+                        continue
+                    around += 1
+                    if t > v.last_t + 60.0:
+                        since = True
+                    elif abs(t - v.last_t) <= 900.0:
+                        together += 1
+        if together >= 2 and not since:
+            return "outage"  # vessels around it fell silent with it, and nobody is heard
+        sog, cog = self._speed_course(v)
+        if around >= 2 and sog is not None and cog is not None and sog > 0:
+            dist_deg = sog * (now - v.last_t) / 3600.0 / 60.0
+            rad = math.radians(cog)
+            lat = last.lat + dist_deg * math.cos(rad)
+            coslat = max(math.cos(math.radians(last.lat)), 0.05)
+            lon = last.lon + dist_deg * math.sin(rad) / coslat
+            if abs(lat) < 90:
+                di, dj = self._cell(lat, lon)
+                if not any((di + a, dj + b) in self._coverage
+                           for a in (-1, 0, 1) for b in (-1, 0, 1)):
+                    return "edge"
+        return None
+
     # -- steps -----------------------------------------------------------------------------
     def step(self, report: PositionReport, t: float) -> list[Alert]:
         v = self._vessels.get(report.mmsi)
         out: list[Alert] = []
+        if self.settings.check_coverage:
+            self._hear(report, t, v)
         if v is None:
-            v = _Vessel(t, report)
+            v = _Vessel(t, report, anchor_lat=report.lat, anchor_lon=report.lon, anchor_t=t)
             self._vessels[report.mmsi] = v
         else:
             if v.open_alert is not None:
                 out.append(self._close(v, report, t))
-            elif t - v.last_t > self._threshold_s and self._eligible(v.last):
+            elif (t - v.last_t > self._threshold_s and not v.judged
+                  and self._eligible(v.last)):
                 # The watermark never passed the deadline (the runner normally advances first).
-                opened = self._open(v, t)
-                out.append(self._close(v, report, t, opened))
+                why = self._why_quiet(v, t)
+                if why is None:
+                    opened = self._open(v, t)
+                    out.append(self._close(v, report, t, opened))
+                else:
+                    self.counters[why] += 1
+            if haversine_m(v.anchor_lat, v.anchor_lon, report.lat, report.lon) > \
+                    self.settings.stopped_radius_m or t - v.last_t > self._threshold_s:
+                v.anchor_lat, v.anchor_lon, v.anchor_t = report.lat, report.lon, t
+            if t - v.last_t >= 30.0 or v.prev_t == float("-inf"):
+                v.prev_lat, v.prev_lon, v.prev_t = v.last.lat, v.last.lon, v.last_t
             v.last_t = t
             v.last = report
             v.open_alert = None
+            v.judged = False
         if not v.queued:
             self._deadlines.push(t + self._threshold_s, report.mmsi)
             v.queued = True
@@ -118,9 +239,23 @@ class GapDetector(Detector[GapSettings]):
                 continue
             v.queued = False
             if v.open_alert is None and self._eligible(v.last):
+                why = self._why_quiet(v, watermark)
+                if why is not None:
+                    self.counters[why] += 1
+                    v.judged = True
+                    continue
                 v.open_alert = self._open(v, watermark)
                 out.append(v.open_alert)
         return out
+
+    def _hear(self, report: PositionReport, t: float, v: _Vessel | None) -> None:
+        key = self._cell(report.lat, report.lon)
+        self._coverage.add(key)
+        if v is not None:
+            old = self._cell(v.last.lat, v.last.lon)
+            if old != key:
+                self._heard.get(old, {}).pop(report.mmsi, None)
+        self._heard.setdefault(key, {})[report.mmsi] = t
 
     # -- alerts ----------------------------------------------------------------------------
     def _open(self, v: _Vessel, now: float) -> Alert:

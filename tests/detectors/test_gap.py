@@ -62,9 +62,62 @@ def test_moored_and_at_anchor_do_not_open_gaps() -> None:
     assert run(two_reports(5 * H, nav=NAV_AT_ANCHOR)) == []
 
 
-def test_stopped_at_sea_and_unknown_speed_still_open_gaps() -> None:
-    assert len(run(two_reports(5 * H, nav=0, sog=0.0))) == 2
+def test_stopped_is_stopped_whatever_the_status_and_unknown_speed_still_opens() -> None:
+    det = GapDetector(GapSettings())
+    assert drive(det, two_reports(5 * H, nav=0, sog=0.0)) == []
+    assert det.counters["stopped"] == 1
     assert len(run(two_reports(5 * H, nav=None, sog=None))) == 2
+
+
+def _still(mmsi: int, lat: float, lon: float, minutes: int, sog: float | None = None,
+           cog: float | None = None, step_deg: float = 0.0) -> list[PositionReport]:
+    return [PositionReport(T0 + timedelta(minutes=m), mmsi, lat, lon + step_deg * m, sog, cog,
+                           None, 0, 1) for m in range(0, minutes, 2)]
+
+
+def test_no_displacement_without_speed_is_stopped() -> None:
+    # A berthed ferry in a positions-only file: 20 minutes within a few metres, then silent.
+    det = GapDetector(GapSettings())
+    berthed = _still(367482990, 40.7770, -74.0200, 20)
+    back = replace(berthed[-1], ts=berthed[-1].ts + timedelta(hours=9))
+    assert drive(det, [*berthed, back]) == []
+    assert det.counters["stopped"] == 1
+    # The same positions moving 1 km every 2 minutes (~16 kn) do open a gap.
+    moving = _still(367482990, 40.7770, -74.0200, 20, step_deg=0.006)
+    back = replace(moving[-1], ts=moving[-1].ts + timedelta(hours=9))
+    assert len(run([*moving, back])) == 2
+
+
+def test_vessels_silent_together_are_a_receiver_outage() -> None:
+    # Three vessels under way in one area all fall silent in the same minute: the feed.
+    fleet = [r for i in range(3)
+             for r in _still(311000010 + i, 15.0 + 0.01 * i, -70.0, 30, 10.0, 90.0, 0.003)]
+    fleet.sort(key=lambda r: r.ts)
+    det = GapDetector(GapSettings())
+    assert drive(det, fleet, T0.timestamp() + 5 * H) == []
+    assert det.counters["outage"] == 3
+    # One of them silent while the others keep reporting: dark.
+    others = [r for i in (1, 2) for r in _still(311000010 + i, 15.0 + 0.01 * i, -70.0, 300,
+                                                10.0, 90.0, 0.0003)]
+    alone = _still(311000010, 15.0, -70.0, 30, 10.0, 90.0, 0.003)
+    alerts = run(sorted([*alone, *others], key=lambda r: r.ts), until_s=T0.timestamp() + 5 * H)
+    assert [a.mmsi for a in alerts] == [311000010]
+
+
+def test_sailing_out_of_coverage_is_an_edge_not_a_dark_vessel() -> None:
+    # One shore receiver: traffic heard around 15N 70W only; a vessel leaves eastward at
+    # 12 kn and is silent: after 2 h it would be 24 nm out, where nothing is ever heard.
+    area = [r for i in range(3)
+            for r in _still(311000020 + i, 15.0 + 0.01 * i, -70.0, 300, 0.2, 0.0)]
+    leaving = _still(311000030, 15.0, -70.0, 30, 12.0, 90.0, 0.003)
+    det = GapDetector(GapSettings())
+    assert drive(det, sorted([*area, *leaving], key=lambda r: r.ts), T0.timestamp() + 5 * H) == []
+    assert det.counters["edge"] == 1
+    # Heading back west into the covered area instead: dark.
+    inbound = _still(311000030, 15.0, -69.7, 30, 12.0, 270.0, -0.003)
+    det = GapDetector(GapSettings())
+    alerts = drive(det, sorted([*area, *inbound], key=lambda r: r.ts), T0.timestamp() + 5 * H)
+    assert [a.mmsi for a in alerts] == [311000030]
 
 
 def test_presets_thresholds() -> None:

@@ -230,7 +230,9 @@ def test_replay_source_paces_the_event_clock_and_emits_alerts(tmp_path: Path) ->
     src = ReplaySource([str(SAMPLE)], speed=0)
     src.run(state, threading.Event())
     st = state.status()
-    assert st["clock"] == "2024-03-12T14:00:00Z" and st["vessels"] == 9 and st["alerts"] >= 4
+    # No geography here: without a shore distance the drifting reefer's silence counts as
+    # stopped, so two of the sample's three gaps and its loitering alert remain.
+    assert st["clock"] == "2024-03-12T14:00:00Z" and st["vessels"] == 9 and st["alerts"] >= 3
     # Paced: 10 minutes of event time at 600x take about a second of wall time.
     lines = SAMPLE.read_text(encoding="utf-8").splitlines()
     end = T0.timestamp() + 600
