@@ -22,6 +22,8 @@ counted in ``counters`` instead of alerting:
   around it, ``cell_deg`` wide) fell silent within 15 minutes of it and nobody there has been
   heard since: the receiver or the feed is down, not the vessel (GFW asks for good reception
   in the area);
+* ``berth``: the last position is within about a kilometre of a place where a vessel fell
+  silent before and came back within a kilometre (a berth learned from the traffic);
 * ``edge``: the vessel, moved on by its course and speed (reported, else derived from its
   last two fixes) to the time of detection, is where nothing has ever been received (that
   cell and the eight around it), while at least two other vessels are known around its last
@@ -67,6 +69,8 @@ class GapSettings(DetectorSettings):
     # ... except far out at sea (shore distance known and beyond this): a vessel drifting
     # there and falling silent is the classic dark rendezvous, not a berth.
     stopped_far_nm: float = 12.0
+    # Learn berths (silent and back in the same place) from the traffic.
+    learn_berths: bool = True
     # Reception: a gap needs other vessels heard near the last position during the silence
     # (else: outage), and the dead-reckoned position inside observed coverage (else: edge).
     check_coverage: bool = True
@@ -118,6 +122,9 @@ class GapDetector(Detector[GapSettings]):
         self._heard: dict[tuple[int, int], dict[int, float]] = {}
         self._coverage: set[tuple[int, int]] = set()  # cells where anything was received
         self.counters: Counter[str] = Counter()  # gaps not alerted, by reason
+        # Berths learned from the traffic: ~1 km cells where a vessel fell silent and came
+        # back in the same place (a ferry's overnight berth, a marina, a supply base).
+        self._berths: set[tuple[int, int]] = set()
 
     # -- rules -----------------------------------------------------------------------------
     def _eligible(self, last: PositionReport) -> bool:
@@ -136,7 +143,8 @@ class GapDetector(Detector[GapSettings]):
     def _stopped(self, v: _Vessel) -> bool:
         last = v.last
         s = self.settings
-        if not ((last.sog_kn is not None and last.sog_kn < s.stopped_sog_kn)
+        sog = last.sog_kn if last.sog_kn is not None else self._speed_course(v)[0]
+        if not ((sog is not None and sog < s.stopped_sog_kn)
                 or v.last_t - v.anchor_t >= s.stopped_min_s):
             return False
         shore = self.context.shore_distance_nm
@@ -157,10 +165,20 @@ class GapDetector(Detector[GapSettings]):
         cog = math.degrees(math.atan2(dx, dy)) % 360.0
         return d / dt * 3600 / 1852.0, cog
 
+    @staticmethod
+    def _berth_cell(lat: float, lon: float) -> tuple[int, int]:
+        return (math.floor(lat * 100.0), math.floor(lon * 100.0))
+
+    def _at_berth(self, lat: float, lon: float) -> bool:
+        i, j = self._berth_cell(lat, lon)
+        return any((i + a, j + b) in self._berths for a in (-1, 0, 1) for b in (-1, 0, 1))
+
     def _why_quiet(self, v: _Vessel, now: float) -> str | None:
         """Why this silence is not a dark vessel (a ``counters`` key), or None."""
         if self._stopped(v):
             return "stopped"
+        if self.settings.learn_berths and self._at_berth(v.last.lat, v.last.lon):
+            return "berth"
         if not self.settings.check_coverage:
             return None
         last = v.last
@@ -300,6 +318,8 @@ class GapDetector(Detector[GapSettings]):
         dist = haversine_m(last.lat, last.lon, first.lat, first.lon)
         speed = implied_speed_kn(dist, gap_s)
         gap_h = gap_s / 3600.0
+        if dist <= 1000.0:
+            self._berths.add(self._berth_cell(last.lat, last.lon))
         implausible = speed is not None and speed > 30
         severity: Severity = "high" if implausible or gap_h >= 24 else "medium"
         info = self.context.vessel_info(last.mmsi)

@@ -16,6 +16,10 @@ join of all vessels. A report of vessel A is compared with vessel B's last repor
 time by dead reckoning (B's speed and course), and only when B reported within ``horizon_s``.
 Tugs, pilots, SAR, port tenders, law enforcement and medical craft are excluded, and so are
 vessels moored or at anchor and positions closer than ``min_port_distance_km`` to a known port.
+Many vessels together near the coast (``harbour_cluster`` within ``max_distance_m``, within
+``harbour_shore_nm`` of shore) are a harbour, marina or mooring the port list lacks (issue 9:
+fishing boats moored in Hvide Sande paired with each other), so those observations are counted
+in ``counters`` and not paired; far out at sea a cluster still pairs.
 The alert opens as soon as the duration is reached and closes once the pair has not been seen
 together for ``max_gap_h`` of event time.
 """
@@ -23,6 +27,7 @@ together for ``max_gap_h`` of event time.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -63,6 +68,10 @@ class RendezvousSettings(DetectorSettings):
     max_gap_h: float = 0.5  # close observations of one pair less than this apart are one event
     horizon_s: float = 300.0  # the other vessel's last report may be this old
     excluded_ship_types: tuple[int, ...] = (*TOWING, *SERVICE)
+    # A report with this many vessels (itself included) within max_distance_m, within
+    # harbour_shore_nm of the shore, is a harbour or mooring cluster, not a pair meeting.
+    harbour_cluster: int = 3
+    harbour_shore_nm: float = 12.0
 
 
 PRESETS: dict[str, RendezvousSettings] = {
@@ -119,6 +128,7 @@ class RendezvousDetector(Detector[RendezvousSettings]):
         self._gap_s = settings.max_gap_h * 3600.0
         self._min_s = settings.min_duration_h * 3600.0
         self.pair_checks = 0  # distance computations made (for the scaling benchmark)
+        self.counters: Counter[str] = Counter()  # close observations not counted, by reason
 
     # -- grid ------------------------------------------------------------------------------
     def _cell(self, lat: float, lon: float) -> tuple[int, int]:
@@ -177,8 +187,7 @@ class RendezvousDetector(Detector[RendezvousSettings]):
             old.t, old.lat, old.lon, old.sog, old.cog, old.cell = (
                 t, lat, lon, report.sog_kn, report.cog_deg, cell)
         out: list[Alert] = []
-        port_km: float | None = None
-        port_checked = False
+        close: list[tuple[int, float, float | None]] = []
         s = self.settings
         for nc in self._neighbours(lat, cell):
             members = self._grid.get(nc)
@@ -199,17 +208,24 @@ class RendezvousDetector(Detector[RendezvousSettings]):
                         _M_PER_DEG * max(math.cos(math.radians(blat)), 0.01))
                 self.pair_checks += 1
                 d = haversine_m(lat, lon, blat, blon)
-                if d > s.max_distance_m:
-                    continue
-                if not port_checked:
-                    port_km = self._port_km(lat, lon)
-                    port_checked = True
-                if port_km is not None and port_km < s.min_port_distance_km:
-                    return out  # in or near port: no rendezvous here
-                alert = self._observe((min(mmsi, other), max(mmsi, other)), t, d,
-                                      report.sog_kn, b.sog, lat, lon, port_km)
-                if alert is not None:
-                    out.append(alert)
+                if d <= s.max_distance_m:
+                    close.append((other, d, b.sog))
+        if not close:
+            return out
+        port_km = self._port_km(lat, lon)
+        if port_km is not None and port_km < s.min_port_distance_km:
+            return out  # in or near port: no rendezvous here
+        if len(close) + 1 >= s.harbour_cluster:
+            shore = self.context.shore_distance_nm
+            shore_nm = None if shore is None else shore(lat, lon)
+            if shore_nm is None or shore_nm <= s.harbour_shore_nm:
+                self.counters["harbour_cluster"] += 1
+                return out  # many vessels together near the coast: a harbour, not a meeting
+        for other, d, sog_b in close:
+            alert = self._observe((min(mmsi, other), max(mmsi, other)), t, d,
+                                  report.sog_kn, sog_b, lat, lon, port_km)
+            if alert is not None:
+                out.append(alert)
         return out
 
     def _observe(self, key: tuple[int, int], t: float, d: float, sog_a: float | None,

@@ -158,3 +158,18 @@ def test_still_dark_at_end_stays_open() -> None:
 def test_disabled_settings_dataclass_is_frozen() -> None:
     s = replace(GapSettings(), threshold_h=3.0)
     assert s.threshold_h == 3.0 and s.enabled
+
+
+def test_a_berth_is_learned_from_a_vessel_that_came_back_in_the_same_place() -> None:
+    # First night: silent at its berth after arriving at 14 kn (no time to look stopped):
+    # a gap, closed 0 km away. The second night at the same berth is not a gap.
+    arrive = _still(367482990, 40.7770, -74.0200, 10, 14.0, 90.0)
+    nights = []
+    for day in range(2):
+        for r in arrive:
+            nights.append(replace(r, ts=r.ts + timedelta(days=day)))
+        nights.append(replace(arrive[-1], ts=arrive[-1].ts + timedelta(days=day, hours=9)))
+    det = GapDetector(GapSettings())
+    alerts = drive(det, nights)
+    assert [a.status for a in alerts] == ["open", "closed"]
+    assert det.counters["berth"] == 2  # the wait at the berth after the first night, the second

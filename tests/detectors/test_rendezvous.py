@@ -130,3 +130,21 @@ def test_pairing_is_not_a_cross_join() -> None:
     det = RendezvousDetector(RendezvousSettings())
     assert drive(det, reports) == []
     assert det.pair_checks < 400 * 2
+
+
+def _three_moored_boats(lat: float, lon: float) -> list[PositionReport]:
+    return [r for k, b in enumerate((219000001, 219000002, 219000003))
+            for r in track(b, T0 + timedelta(seconds=10 * k), lat + k * 100 / M_PER_DEG_LAT,
+                           lon, 0.0, 0.0, 60, 2 * H)]
+
+
+def test_a_cluster_near_the_coast_is_a_harbour_but_far_out_at_sea_it_pairs() -> None:
+    near = DetectorContext(shore_distance_nm=lambda lat, lon: 2.0)
+    far = DetectorContext(shore_distance_nm=lambda lat, lon: 80.0)
+    det = RendezvousDetector(RendezvousSettings(), near)
+    assert drive(det, _three_moored_boats(55.99, 8.13)) == []
+    assert det.counters["harbour_cluster"] > 100
+    alerts = drive(RendezvousDetector(RendezvousSettings(), far),
+                   _three_moored_boats(55.99, 8.13))
+    assert {(a.mmsi, a.other_mmsi) for a in alerts} == {
+        (219000001, 219000002), (219000001, 219000003), (219000002, 219000003)}
