@@ -17,9 +17,9 @@ time by dead reckoning (B's speed and course), and only when B reported within `
 Tugs, pilots, SAR, port tenders, law enforcement and medical craft are excluded, and so are
 vessels moored or at anchor and positions closer than ``min_port_distance_km`` to a known port.
 Many vessels together near the coast (``harbour_cluster`` within ``max_distance_m``, within
-``harbour_shore_nm`` of shore) are a harbour, marina or mooring the port list lacks (issue 9:
-fishing boats moored in Hvide Sande paired with each other), so those observations are counted
-in ``counters`` and not paired; far out at sea a cluster still pairs.
+``harbour_shore_nm`` of a known shore) are a harbour, marina or mooring the port list lacks
+(issue 9: fishing boats moored in Hvide Sande paired with each other), so those observations are
+counted in ``counters`` and not paired; far out at sea, or with no shore, a cluster still pairs.
 The alert opens as soon as the duration is reached and closes once the pair has not been seen
 together for ``max_gap_h`` of event time.
 """
@@ -218,7 +218,7 @@ class RendezvousDetector(Detector[RendezvousSettings]):
         if len(close) + 1 >= s.harbour_cluster:
             shore = self.context.shore_distance_nm
             shore_nm = None if shore is None else shore(lat, lon)
-            if shore_nm is None or shore_nm <= s.harbour_shore_nm:
+            if shore_nm is not None and shore_nm <= s.harbour_shore_nm:
                 self.counters["harbour_cluster"] += 1
                 return out  # many vessels together near the coast: a harbour, not a meeting
         for other, d, sog_b in close:
