@@ -28,6 +28,17 @@ counted in ``counters`` instead of alerting:
   last two fixes) to the time of detection, is where nothing has ever been received (that
   cell and the eight around it), while at least two other vessels are known around its last
   position (so the coverage there is known): it sailed out of the receiver's coverage.
+* ``thin``: the vessel was barely received before it fell silent (fewer than
+  ``thin_min_reports`` reports in the ``thin_window_s`` before its last one): a passer-by at the
+  fringe of a receiver's range, or a Class B set fading out, not a transponder switched off.
+* ``fringe``: at least ``fringe_min_vessels`` other vessels' tracks began or ended near the
+  last position (``fringe_cell_deg`` cells, that cell and the eight around it: first heard
+  after the first ``warmup_s`` of the feed, fell silent for longer than the threshold, or came
+  back after such a silence): tracks habitually start and end there, at the edge of a
+  receiver's range, behind a headland, or in a harbour; a silence there is expected.
+
+``edge``, ``thin`` and ``outage`` need coverage evidence: at least two other vessels known
+around the last position. A vessel alone in the feed is judged by its own silence only.
 """
 
 from __future__ import annotations
@@ -75,6 +86,13 @@ class GapSettings(DetectorSettings):
     # (else: outage), and the dead-reckoned position inside observed coverage (else: edge).
     check_coverage: bool = True
     cell_deg: float = 0.25
+    # Reception before the silence: at least this many reports in this window.
+    thin_min_reports: int = 3
+    thin_window_s: float = 1800.0
+    # Where tracks habitually begin and end (learned): silence there is expected.
+    fringe_min_vessels: int = 2
+    fringe_cell_deg: float = 0.1
+    warmup_s: float = 1800.0
 
 
 PRESETS: dict[str, GapSettings] = {
@@ -99,6 +117,9 @@ class _Vessel:
     prev_lat: float = 0.0
     prev_lon: float = 0.0
     prev_t: float = float("-inf")
+    # Times of the two reports before the last one (any spacing): reception before silence.
+    t1: float = float("-inf")
+    t2: float = float("-inf")
 
 
 def _utc(t: float) -> datetime:
@@ -125,6 +146,9 @@ class GapDetector(Detector[GapSettings]):
         # Berths learned from the traffic: ~1 km cells where a vessel fell silent and came
         # back in the same place (a ferry's overnight berth, a marina, a supply base).
         self._berths: set[tuple[int, int]] = set()
+        # Fringe cells: the vessels whose tracks began or ended there (a few per cell).
+        self._fringe: dict[tuple[int, int], set[int]] = {}
+        self._t_start: float | None = None
 
     # -- rules -----------------------------------------------------------------------------
     def _eligible(self, last: PositionReport) -> bool:
@@ -198,19 +222,49 @@ class GapDetector(Detector[GapSettings]):
                         together += 1
         if together >= 2 and not since:
             return "outage"  # vessels around it fell silent with it, and nobody is heard
+        if around < 2:
+            return None  # coverage unknown here: the silence alone decides
+        s = self.settings
+        lat, lon = last.lat, last.lon
         sog, cog = self._speed_course(v)
-        if around >= 2 and sog is not None and cog is not None and sog > 0:
+        if sog is not None and cog is not None and sog > 0:
             dist_deg = sog * (now - v.last_t) / 3600.0 / 60.0
             rad = math.radians(cog)
-            lat = last.lat + dist_deg * math.cos(rad)
+            dr_lat = last.lat + dist_deg * math.cos(rad)
             coslat = max(math.cos(math.radians(last.lat)), 0.05)
-            lon = last.lon + dist_deg * math.sin(rad) / coslat
-            if abs(lat) < 90:
+            dr_lon = last.lon + dist_deg * math.sin(rad) / coslat
+            if abs(dr_lat) < 90:
+                lat, lon = dr_lat, dr_lon
                 di, dj = self._cell(lat, lon)
                 if not any((di + a, dj + b) in self._coverage
                            for a in (-1, 0, 1) for b in (-1, 0, 1)):
                     return "edge"
+        since_t = v.last_t - s.thin_window_s
+        if 1 + (v.t1 >= since_t) + (v.t2 >= since_t) < min(s.thin_min_reports, 3):
+            return "thin"
+        if self._fringe_count(last.lat, last.lon, last.mmsi) >= s.fringe_min_vessels:
+            return "fringe"
         return None
+
+    def _fringe_cell(self, lat: float, lon: float) -> tuple[int, int]:
+        c = self.settings.fringe_cell_deg
+        return (math.floor(lat / c), math.floor(lon / c))
+
+    def _mark_fringe(self, lat: float, lon: float, mmsi: int) -> None:
+        who = self._fringe.setdefault(self._fringe_cell(lat, lon), set())
+        if len(who) < 8:  # a few are enough to know it: bounded memory
+            who.add(mmsi)
+
+    def _fringe_count(self, lat: float, lon: float, mmsi: int) -> int:
+        """Other vessels whose tracks began or ended in the fringe cell at (lat, lon) and the
+        eight around it."""
+        ci, cj = self._fringe_cell(lat, lon)
+        who: set[int] = set()
+        for di in (-1, 0, 1):
+            for dj in (-1, 0, 1):
+                who |= self._fringe.get((ci + di, cj + dj), set())
+        who.discard(mmsi)
+        return len(who)
 
     # -- steps -----------------------------------------------------------------------------
     def step(self, report: PositionReport, t: float) -> list[Alert]:
@@ -218,9 +272,13 @@ class GapDetector(Detector[GapSettings]):
         out: list[Alert] = []
         if self.settings.check_coverage:
             self._hear(report, t, v)
+        if self._t_start is None:
+            self._t_start = t
         if v is None:
             v = _Vessel(t, report, anchor_lat=report.lat, anchor_lon=report.lon, anchor_t=t)
             self._vessels[report.mmsi] = v
+            if t > self._t_start + self.settings.warmup_s:
+                self._mark_fringe(report.lat, report.lon, report.mmsi)  # a track begins
         else:
             if v.open_alert is not None:
                 out.append(self._close(v, report, t))
@@ -233,11 +291,15 @@ class GapDetector(Detector[GapSettings]):
                     out.append(self._close(v, report, t, opened))
                 else:
                     self.counters[why] += 1
+            if t - v.last_t > self._threshold_s:  # a track ended and another began
+                self._mark_fringe(v.last.lat, v.last.lon, report.mmsi)
+                self._mark_fringe(report.lat, report.lon, report.mmsi)
             if haversine_m(v.anchor_lat, v.anchor_lon, report.lat, report.lon) > \
                     self.settings.stopped_radius_m or t - v.last_t > self._threshold_s:
                 v.anchor_lat, v.anchor_lon, v.anchor_t = report.lat, report.lon, t
             if t - v.last_t >= 30.0 or v.prev_t == float("-inf"):
                 v.prev_lat, v.prev_lon, v.prev_t = v.last.lat, v.last.lon, v.last_t
+            v.t2, v.t1 = v.t1, v.last_t
             v.last_t = t
             v.last = report
             v.open_alert = None
@@ -261,9 +323,10 @@ class GapDetector(Detector[GapSettings]):
                 if why is not None:
                     self.counters[why] += 1
                     v.judged = True
-                    continue
-                v.open_alert = self._open(v, watermark)
-                out.append(v.open_alert)
+                else:
+                    v.open_alert = self._open(v, watermark)
+                    out.append(v.open_alert)
+            self._mark_fringe(v.last.lat, v.last.lon, mmsi)  # its track ended here
         return out
 
     def _hear(self, report: PositionReport, t: float, v: _Vessel | None) -> None:

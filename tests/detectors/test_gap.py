@@ -96,12 +96,31 @@ def test_vessels_silent_together_are_a_receiver_outage() -> None:
     det = GapDetector(GapSettings())
     assert drive(det, fleet, T0.timestamp() + 5 * H) == []
     assert det.counters["outage"] == 3
-    # One of them silent while the others keep reporting: dark.
+    # One of them silent while the others keep reporting, near where it fell silent and
+    # where it should be by now (20 nm on): dark.
     others = [r for i in (1, 2) for r in _still(311000010 + i, 15.0 + 0.01 * i, -70.0, 300,
                                                 10.0, 90.0, 0.0003)]
+    ahead = [r for i in (3, 4) for r in _still(311000010 + i, 15.0 + 0.01 * i, -69.62, 300,
+                                               0.2, 0.0)]
     alone = _still(311000010, 15.0, -70.0, 30, 10.0, 90.0, 0.003)
-    alerts = run(sorted([*alone, *others], key=lambda r: r.ts), until_s=T0.timestamp() + 5 * H)
+    alerts = run(sorted([*alone, *others, *ahead], key=lambda r: r.ts),
+                 until_s=T0.timestamp() + 5 * H)
     assert [a.mmsi for a in alerts] == [311000010]
+
+
+def test_a_vessel_barely_received_before_its_silence_is_thin_reception() -> None:
+    # Traffic heard all along around 15N 70W; a vessel heard twice in 30 minutes (a passer-by
+    # at the fringe of the receiver's range) then silent is not a dark vessel.
+    area = [r for i in range(3)
+            for r in _still(311000020 + i, 15.0 + 0.01 * i, -70.0, 300, 0.2, 0.0)]
+    fringe = _still(311000040, 15.0, -70.0, 30, 8.0, 90.0, 0.0044)
+    det = GapDetector(GapSettings())
+    alerts = drive(det, sorted([*area, fringe[0], fringe[-1]], key=lambda r: r.ts),
+                   T0.timestamp() + 5 * H)
+    assert alerts == [] and det.counters["thin"] == 1
+    # Heard every two minutes, then silent: dark.
+    alerts = run(sorted([*area, *fringe], key=lambda r: r.ts), until_s=T0.timestamp() + 5 * H)
+    assert [a.mmsi for a in alerts] == [311000040]
 
 
 def test_sailing_out_of_coverage_is_an_edge_not_a_dark_vessel() -> None:
@@ -118,6 +137,26 @@ def test_sailing_out_of_coverage_is_an_edge_not_a_dark_vessel() -> None:
     det = GapDetector(GapSettings())
     alerts = drive(det, sorted([*area, *inbound], key=lambda r: r.ts), T0.timestamp() + 5 * H)
     assert [a.mmsi for a in alerts] == [311000030]
+
+
+def test_silence_where_tracks_habitually_end_is_the_fringe() -> None:
+    # Traffic around 15N 70W all day. After the warm-up two vessels appear at 15.5N 70W (tracks
+    # begin there: the edge of the receiver's range); a third vessel sailing there then falls
+    # silent: expected, not dark.
+    area = [r for i in range(3)
+            for r in _still(311000020 + i, 15.0 + 0.01 * i, -70.0, 400, 0.2, 0.0)]
+    late = [replace(r, ts=r.ts + timedelta(hours=1)) for i in (1, 2)
+            for r in _still(311000050 + i, 15.5 + 0.01 * i, -70.0, 60, 6.0, 180.0, -0.001)]
+    going = [replace(r, ts=r.ts + timedelta(hours=2))
+             for r in _still(311000060, 15.51, -70.0, 30, 6.0, 90.0, 0.003)]
+    det = GapDetector(GapSettings())
+    alerts = drive(det, sorted([*area, *late, *going], key=lambda r: r.ts),
+                   T0.timestamp() + 7 * H)
+    assert [a.mmsi for a in alerts if a.mmsi == 311000060] == []
+    assert det.counters["fringe"] >= 1
+    # Without those tracks beginning there, the same silence is a dark vessel.
+    alerts = run(sorted([*area, *going], key=lambda r: r.ts), until_s=T0.timestamp() + 7 * H)
+    assert 311000060 in [a.mmsi for a in alerts]
 
 
 def test_presets_thresholds() -> None:
