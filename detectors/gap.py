@@ -22,6 +22,8 @@ counted in ``counters`` instead of alerting:
   around it, ``cell_deg`` wide) fell silent within 15 minutes of it and nobody there has been
   heard since: the receiver or the feed is down, not the vessel (GFW asks for good reception
   in the area);
+* ``port``: the last position is within ``port_km`` of a known port or anchorage (the port
+  list, or one learned from vessels stopping there);
 * ``berth``: the last position is within about a kilometre of a place where a vessel fell
   silent before and came back within a kilometre (a berth learned from the traffic);
 * ``edge``: the vessel, moved on by its course and speed (reported, else derived from its
@@ -82,6 +84,8 @@ class GapSettings(DetectorSettings):
     stopped_far_nm: float = 12.0
     # Learn berths (silent and back in the same place) from the traffic.
     learn_berths: bool = True
+    # A known port or anchorage (listed or learned) this near the last position: expected.
+    port_km: float = 5.0
     # Reception: a gap needs other vessels heard near the last position during the silence
     # (else: outage), and the dead-reckoned position inside observed coverage (else: edge).
     check_coverage: bool = True
@@ -91,7 +95,7 @@ class GapSettings(DetectorSettings):
     thin_window_s: float = 1800.0
     # Where tracks habitually begin and end (learned): silence there is expected.
     fringe_min_vessels: int = 2
-    fringe_cell_deg: float = 0.1
+    fringe_cell_deg: float = 0.2
     warmup_s: float = 1800.0
 
 
@@ -203,6 +207,11 @@ class GapDetector(Detector[GapSettings]):
             return "stopped"
         if self.settings.learn_berths and self._at_berth(v.last.lat, v.last.lon):
             return "berth"
+        port = self.context.port_distance_km
+        if port is not None and self.settings.port_km > 0:
+            km = port(v.last.lat, v.last.lon)
+            if km is not None and km <= self.settings.port_km:
+                return "port"
         if not self.settings.check_coverage:
             return None
         last = v.last

@@ -20,6 +20,9 @@ Many vessels together near the coast (``harbour_cluster`` within ``max_distance_
 ``harbour_shore_nm`` of a known shore) are a harbour, marina or mooring the port list lacks
 (issue 9: fishing boats moored in Hvide Sande paired with each other), so those observations are
 counted in ``counters`` and not paired; far out at sea, or with no shore, a cluster still pairs.
+Vessels together more than ``inland_km`` inside the coastline (towboats on the Mississippi or
+the Ohio, lakers, canal barges: inland water the land mask counts as land) are not a meeting
+at sea either (``counters["inland"]``).
 The alert opens as soon as the duration is reached and closes once the pair has not been seen
 together for ``max_gap_h`` of event time.
 """
@@ -72,6 +75,8 @@ class RendezvousSettings(DetectorSettings):
     # harbour_shore_nm of the shore, is a harbour or mooring cluster, not a pair meeting.
     harbour_cluster: int = 3
     harbour_shore_nm: float = 12.0
+    # Deeper than this inside the coastline (a river, lake or canal): not a meeting at sea.
+    inland_km: float = 2.0
 
 
 PRESETS: dict[str, RendezvousSettings] = {
@@ -215,6 +220,10 @@ class RendezvousDetector(Detector[RendezvousSettings]):
         port_km = self._port_km(lat, lon)
         if port_km is not None and port_km < s.min_port_distance_km:
             return out  # in or near port: no rendezvous here
+        on_land = self.context.on_land
+        if s.inland_km > 0 and on_land is not None and on_land(lat, lon, s.inland_km):
+            self.counters["inland"] += 1
+            return out  # a river, lake or canal the land mask counts as land: not at sea
         if len(close) + 1 >= s.harbour_cluster:
             shore = self.context.shore_distance_nm
             shore_nm = None if shore is None else shore(lat, lon)

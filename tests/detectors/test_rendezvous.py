@@ -148,3 +148,18 @@ def test_a_cluster_near_the_coast_is_a_harbour_but_far_out_at_sea_it_pairs() -> 
                    _three_moored_boats(55.99, 8.13))
     assert {(a.mmsi, a.other_mmsi) for a in alerts} == {
         (219000001, 219000002), (219000001, 219000003), (219000002, 219000003)}
+
+
+def test_a_pair_on_inland_water_is_not_a_meeting_at_sea() -> None:
+    # Two towboats side by side on the Ohio at Paducah (37.15N 88.49W): the land mask counts
+    # the river as land, and a meeting there is not an at-sea transfer.
+    inland = DetectorContext(on_land=lambda lat, lon, km: True)
+    det = RendezvousDetector(RendezvousSettings(), inland)
+    assert drive(det, pair(100, 3, lat=37.15, lon=-88.49)) == []
+    assert det.counters["inland"] > 0
+    at_sea = DetectorContext(on_land=lambda lat, lon, km: False)
+    assert drive(RendezvousDetector(RendezvousSettings(), at_sea),
+                 pair(100, 3, lat=37.15, lon=-88.49))
+    # Turned off, the river pair pairs.
+    assert drive(RendezvousDetector(RendezvousSettings(inland_km=0), inland),
+                 pair(100, 3, lat=37.15, lon=-88.49))
