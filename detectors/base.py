@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import heapq
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
@@ -82,6 +83,8 @@ class Detector(ABC, Generic[S]):
     def __init__(self, settings: S, context: DetectorContext | None = None) -> None:
         self.settings = settings
         self.context = context or DetectorContext()
+        # Cases a rule looked at and did not alert on, by reason (a run's summary shows them).
+        self.counters: Counter[str] = Counter()
 
     def __getstate__(self) -> dict[str, Any]:
         """State for a snapshot (a streaming worker's checkpoint): everything but the

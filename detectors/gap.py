@@ -46,7 +46,6 @@ around the last position. A vessel alone in the feed is judged by its own silenc
 from __future__ import annotations
 
 import math
-from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import ClassVar
@@ -146,7 +145,6 @@ class GapDetector(Detector[GapSettings]):
         # Reception by cell: the vessels last heard in it, and when.
         self._heard: dict[tuple[int, int], dict[int, float]] = {}
         self._coverage: set[tuple[int, int]] = set()  # cells where anything was received
-        self.counters: Counter[str] = Counter()  # gaps not alerted, by reason
         # Berths learned from the traffic: ~1 km cells where a vessel fell silent and came
         # back in the same place (a ferry's overnight berth, a marina, a supply base).
         self._berths: set[tuple[int, int]] = set()

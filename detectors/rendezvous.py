@@ -30,7 +30,6 @@ together for ``max_gap_h`` of event time.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -133,7 +132,6 @@ class RendezvousDetector(Detector[RendezvousSettings]):
         self._gap_s = settings.max_gap_h * 3600.0
         self._min_s = settings.min_duration_h * 3600.0
         self.pair_checks = 0  # distance computations made (for the scaling benchmark)
-        self.counters: Counter[str] = Counter()  # close observations not counted, by reason
 
     # -- grid ------------------------------------------------------------------------------
     def _cell(self, lat: float, lon: float) -> tuple[int, int]:

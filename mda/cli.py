@@ -106,6 +106,8 @@ def _table(summary: dict[str, Any], out: TextIO) -> None:
     ]
     rows += [(f"  {kind}", f"{n:,}") for kind, n in summary["alerts"].items()]
     rows.append(("  open at end", f"{summary['alerts_open_at_end']:,}"))
+    for det, reasons in summary.get("not_alerted", {}).items():
+        rows.append((f"not alerted ({det})", ", ".join(f"{k} {n:,}" for k, n in reasons.items())))
     width = max(len(k) for k, _ in rows)
     for k, v in rows:
         print(f"{k.ljust(width)}  {v}", file=out)

@@ -49,6 +49,8 @@ class Summary:
     last_ts: float | None
     clock_ts: float | None
     inputs: list[dict[str, Any]] = field(default_factory=list)
+    # Per detector, what its rules looked at and did not alert on, by reason.
+    not_alerted: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         s = self.stats
@@ -72,6 +74,7 @@ class Summary:
             "vessels": self.vessels,
             "alerts": dict(sorted(self.alerts.items())),
             "alerts_open_at_end": self.alerts_open,
+            "not_alerted": self.not_alerted,
             "first_event_time": to_iso(self.first_ts),
             "last_event_time": to_iso(self.last_ts),
             "clock_at_end": to_iso(self.clock_ts),
@@ -238,6 +241,8 @@ class EmbeddedRunner:
             last_ts=None if self._max_ts == float("-inf") else self._max_ts,
             clock_ts=None if self._watermark == float("-inf") else self._watermark,
             inputs=[{"name": s.name} for s in sources or []],
+            not_alerted={d.name: dict(sorted(d.counters.items()))
+                         for d in self.detectors if d.counters},
         )
 
     # -- internals -------------------------------------------------------------------------

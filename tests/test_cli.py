@@ -127,3 +127,17 @@ def test_several_inputs_are_merged_in_time_order(tmp_path: Path) -> None:
     assert two["alerts"] == one["alerts"]
     assert two["positions"] == one["positions"]
     assert two["message_types"]["1"] == one["message_types"]["1"]
+
+
+def test_replay_says_what_it_did_not_alert_on_and_why(
+        shared: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stats = tmp_path / "s.json"
+    assert main(["replay", str(shared / "regional" /
+                               "caribewave_guadeloupe_epoch_nmea_2017-03-21.csv.gz"),
+                 "--ports", str(shared / "ports" / "nga_world_port_index_pub150.csv.gz"),
+                 "--stats", str(stats)]) == 0
+    not_alerted = json.loads(stats.read_text())["not_alerted"]
+    assert not_alerted["gap"]["fringe"] > 0 and not_alerted["gap"]["thin"] > 0
+    line = next(x for x in capsys.readouterr().out.splitlines()
+                if x.startswith("not alerted (gap)"))
+    assert f"fringe {not_alerted['gap']['fringe']}" in line

@@ -57,6 +57,9 @@ def test_leaving_one_receivers_range_is_not_a_dark_vessel(shared: Path) -> None:
     # tracks begin and end: thin reception and the fringe, not dark vessels.
     assert c["thin"] >= 3 and c["fringe"] >= 5
     assert not [a for a in gaps if a.mmsi in (219500000, 373071000, 227014480)]
+    # The run's summary says what was not alerted and why.
+    assert run.summary.as_dict()["not_alerted"]["gap"] == dict(sorted(
+        next(d for d in runner.detectors if d.name == "gap").counters.items()))
 
 
 def test_towboats_on_the_ohio_are_not_a_rendezvous_at_sea(shared: Path) -> None:
