@@ -165,6 +165,8 @@ def _replay(args: argparse.Namespace) -> int:
             if f is not None:
                 f.close()
     summary = result.as_dict()
+    if args.learn_ports and geography.ports is not None:
+        summary["learned_anchorages"] = geography.ports.write_learned(args.learn_ports)
     if args.map:
         from maps.report import write_report_map
 
@@ -179,7 +181,8 @@ def _replay(args: argparse.Namespace) -> int:
         Path(args.stats).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     if not args.quiet:
         _table(summary, sys.stdout)
-        written = [p for p in (args.alerts, args.rejects, args.stats, args.map) if p]
+        written = [p for p in (args.alerts, args.rejects, args.stats, args.map,
+                               args.learn_ports) if p]
         if written:
             print("wrote " + ", ".join(written))
     return 0

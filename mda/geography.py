@@ -84,6 +84,12 @@ class Geography:
         if self.ports is not None:
             self.ports.observe_stationary(lat, lon, t)
 
+    def observe_stop(self, lat: float, lon: float, mmsi: int) -> None:
+        """A vessel seen stopped (whatever its status says): with enough distinct vessels
+        stopped in one place, an anchorage learned from the traffic."""
+        if self.ports is not None:
+            self.ports.observe_stop(lat, lon, mmsi)
+
     def describe(self) -> dict[str, Any]:
         return {
             "zones": 0 if self.zones is None else len(self.zones.zones),

@@ -35,6 +35,7 @@ Progress = Callable[[int], None]  # bytes of input consumed since the last call
 
 _CHUNK = 4096
 _STATIONARY = (NAV_AT_ANCHOR, NAV_MOORED)
+_STOPPED_KN = 0.5  # a vessel this slow is stopped: where many stop is an anchorage
 
 
 @dataclass
@@ -295,7 +296,7 @@ class EmbeddedRunner:
     def _release(self, watermark: float) -> None:
         heap = self._heap
         queue = self._queue
-        observe = None if self.geography is None else self.geography.observe
+        geo = self.geography
         on_position = self.on_position
         while True:
             if queue and (not heap or queue[0] < heap[0]):
@@ -308,8 +309,11 @@ class EmbeddedRunner:
                 break
             ts = item[0]
             rec = item[5]
-            if observe is not None and rec.nav_status in _STATIONARY:
-                observe(rec.lat, rec.lon, ts)
+            if geo is not None:
+                if rec.nav_status in _STATIONARY:
+                    geo.observe(rec.lat, rec.lon, ts)
+                elif rec.sog_kn is not None and rec.sog_kn < _STOPPED_KN:
+                    geo.observe_stop(rec.lat, rec.lon, rec.mmsi)
             if on_position is not None:
                 on_position(rec)
             for det in self.detectors:

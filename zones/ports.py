@@ -43,6 +43,7 @@ _CELL_INV = 10.0
 _CELL_CACHE_MAX = 200_000
 _OBSERVED_CELL_KM = 1.0
 _OBSERVED_MIN = 3
+_STOP_MIN_VESSELS = 5
 OBSERVED_NAME = "observed anchorage"
 
 _NAME_COLS = ("mainportname", "portname", "name", "label", "anchoragename", "port")
@@ -95,6 +96,7 @@ class PortIndex:
         self._pending: list[Port] = list(ports)
         self._observations: dict[tuple[int, int], set[float]] = {}
         self._observed_cells: set[tuple[int, int]] = set()
+        self._stops: dict[tuple[int, int], set[int]] = {}
         self.warnings: list[str] = []
         self._rebuild()
 
@@ -202,6 +204,52 @@ class PortIndex:
         port = Port(OBSERVED_NAME, clat, clon, None, "observed")
         self.add(port)
         return port
+
+    def observe_stop(self, lat: float, lon: float, mmsi: int) -> Port | None:
+        """Vessel ``mmsi`` was seen stopped here (speed under half a knot, whatever its
+        status says). Once ``_STOP_MIN_VESSELS`` distinct vessels have stopped in the same
+        ~1 km cell, it becomes an "observed anchorage" (GFW builds its anchorages the same way,
+        from where many vessels stop; one or two vessels stopped together, as at a meeting at
+        sea, do not make a port). Returns the new port once, else None."""
+        if not (-90.0 <= lat <= 90.0 and math.isfinite(lon)):
+            return None
+        lon = ((lon + 180.0) % 360.0) - 180.0
+        key, (clat, clon) = _observed_cell(lat, lon)
+        if key in self._observed_cells:
+            return None
+        who = self._stops.setdefault(key, set())
+        who.add(int(mmsi))
+        if len(who) < _STOP_MIN_VESSELS:
+            return None
+        del self._stops[key]
+        self._observed_cells.add(key)
+        port = Port(OBSERVED_NAME, clat, clon, None, "observed")
+        self.add(port)
+        return port
+
+    def observed(self) -> list[Port]:
+        """The anchorages learned from the traffic (and those loaded as learned)."""
+        return [p for p in [*self._indexed, *self._pending] if p.source == "observed"]
+
+    def add_learned(self, path: str | Path) -> int:
+        """Load anchorages learned by an earlier run (:meth:`write_learned`); their cells
+        are not learned again. Returns how many were loaded."""
+        loaded = PortIndex.from_csv(path).ports()
+        for port in loaded:
+            key, _ = _observed_cell(port.lat, port.lon)
+            self._observed_cells.add(key)
+            self.add(Port(port.name, port.lat, port.lon, port.country, "observed"))
+        return len(loaded)
+
+    def write_learned(self, path: str | Path) -> int:
+        """Write the learned anchorages as a ``name,latitude,longitude`` CSV that
+        :meth:`add_learned` (or ``--ports``) reads back. Returns how many were written."""
+        rows = sorted({(round(p.lat, 6), round(p.lon, 6)) for p in self.observed()})
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write("name,latitude,longitude\n")
+            for lat, lon in rows:
+                f.write(f"{OBSERVED_NAME},{lat},{lon}\n")
+        return len(rows)
 
     def _tree_nearest_km(self, lat: float, lon: float) -> float:
         """Exact great-circle km from a position to the nearest indexed port."""

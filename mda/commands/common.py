@@ -44,6 +44,10 @@ def _geo_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--ports", action="append", default=[], metavar="FILE",
                    help="port list CSV (name, lat, lon; NGA World Port Index columns "
                         "recognised); repeatable")
+    g.add_argument("--learn-ports", metavar="FILE",
+                   help="anchorages learned from the traffic (where several vessels stop): "
+                        "read from FILE if it exists, written back with this run's at the end, "
+                        "so a later run or worker starts with them (pass it as --ports there)")
     g.add_argument("--land", metavar="FILE",
                    help="land polygons for shore distance and on-land checks (default: the "
                         "GSHHG distance-to-land grid shipped with landmetrics)")
@@ -63,6 +67,13 @@ def _geography(args: argparse.Namespace, settings: Any) -> Any:
         rules=zone_rules(settings),
         shore=geo.shore and not args.no_shore,
     )
+    learned = getattr(args, "learn_ports", None)
+    if learned:
+        import os
+
+        if os.path.exists(learned) and geography.ports is not None:
+            n = geography.ports.add_learned(learned)
+            print(f"mda: {n:,} learned anchorages from {learned}", file=sys.stderr)
     for warning in geography.warnings[:10]:
         print(f"mda: warning: {warning}", file=sys.stderr)
     if len(geography.warnings) > 10:

@@ -135,3 +135,25 @@ def test_csv_columns_in_common_spellings(tmp_path: Path) -> None:
     bad.write_text("a,b\n1,2\n")
     with pytest.raises(ValueError, match=r"bad\.csv: no port name column"):
         PortIndex.from_csv(bad)
+
+
+def test_an_anchorage_is_learned_where_several_vessels_stop_and_persisted(
+        tmp_path: Path) -> None:
+    index = PortIndex()
+    # Two vessels stopped together at sea many times (a meeting): no port.
+    for _ in range(50):
+        assert index.observe_stop(14.6, -65.2, 412000777) is None
+        assert index.observe_stop(14.6001, -65.2, 352000888) is None
+    assert index.distance_km(14.6, -65.2) is None
+    # Five distinct vessels stopped in one ~1 km cell: an observed anchorage, learned once.
+    found = [index.observe_stop(55.4566, 8.4455 + 0.0001 * i, 219000000 + i) for i in range(6)]
+    assert [p is not None for p in found] == [False] * 4 + [True, False]
+    assert index.distance_km(55.4566, 8.4455) < 1.0
+    path = tmp_path / "learned.csv"
+    assert index.write_learned(path) == 1
+    # A later run starts with it, and does not learn the same cell twice.
+    later = PortIndex()
+    assert later.add_learned(path) == 1
+    assert later.distance_km(55.4566, 8.4455) < 1.0
+    assert all(later.observe_stop(55.4566, 8.4455, 219000100 + i) is None for i in range(6))
+    assert later.write_learned(path) == 1
