@@ -24,11 +24,14 @@ counted in ``counters`` instead of alerting:
   in the area);
 * ``port``: the last position is within ``port_km`` of a known port or anchorage (the port
   list, or one learned from vessels stopping there);
+* ``inland``: the last position is more than ``inland_km`` inside the coastline by the land
+  mask: a towboat on the Ohio, a laker, a canal barge (inland water the mask counts as land;
+  reception along rivers is patchy, and a dark-vessel alert is about the sea);
 * ``berth``: the last position is within about a kilometre of a place where a vessel fell
   silent before and came back within a kilometre (a berth learned from the traffic);
 * ``edge``: the vessel, moved on by its course and speed (reported, else derived from its
-  last two fixes) to the time of detection, is where nothing has ever been received (that
-  cell and the eight around it), while at least two other vessels are known around its last
+  last two fixes) to the time of detection, is where fewer than two other vessels have ever
+  been received (that cell and the eight around it), while at least two other vessels are known around its last
   position (so the coverage there is known): it sailed out of the receiver's coverage.
 * ``thin``: the vessel was barely received before it fell silent (fewer than
   ``thin_min_reports`` reports in the ``thin_window_s`` before its last one): a passer-by at the
@@ -85,6 +88,8 @@ class GapSettings(DetectorSettings):
     learn_berths: bool = True
     # A known port or anchorage (listed or learned) this near the last position: expected.
     port_km: float = 5.0
+    # Deeper than this inside the coastline (a river, lake or canal): not a gap at sea.
+    inland_km: float = 2.0
     # Reception: a gap needs other vessels heard near the last position during the silence
     # (else: outage), and the dead-reckoned position inside observed coverage (else: edge).
     check_coverage: bool = True
@@ -144,7 +149,8 @@ class GapDetector(Detector[GapSettings]):
         self._deadlines = Deadlines(self)  # (last_t + threshold, mmsi), lazy
         # Reception by cell: the vessels last heard in it, and when.
         self._heard: dict[tuple[int, int], dict[int, float]] = {}
-        self._coverage: set[tuple[int, int]] = set()  # cells where anything was received
+        # Cells where anything was received: a few of the vessels heard there.
+        self._coverage: dict[tuple[int, int], set[int]] = {}
         # Berths learned from the traffic: ~1 km cells where a vessel fell silent and came
         # back in the same place (a ferry's overnight berth, a marina, a supply base).
         self._berths: set[tuple[int, int]] = set()
@@ -205,6 +211,10 @@ class GapDetector(Detector[GapSettings]):
             return "stopped"
         if self.settings.learn_berths and self._at_berth(v.last.lat, v.last.lon):
             return "berth"
+        on_land = self.context.on_land
+        if self.settings.inland_km > 0 and on_land is not None and on_land(
+                v.last.lat, v.last.lon, self.settings.inland_km):
+            return "inland"
         port = self.context.port_distance_km
         if port is not None and self.settings.port_km > 0:
             km = port(v.last.lat, v.last.lon)
@@ -243,8 +253,12 @@ class GapDetector(Detector[GapSettings]):
             if abs(dr_lat) < 90:
                 lat, lon = dr_lat, dr_lon
                 di, dj = self._cell(lat, lon)
-                if not any((di + a, dj + b) in self._coverage
-                           for a in (-1, 0, 1) for b in (-1, 0, 1)):
+                heard: set[int] = set()
+                for a in (-1, 0, 1):
+                    for b in (-1, 0, 1):
+                        heard |= self._coverage.get((di + a, dj + b), set())
+                heard.discard(last.mmsi)
+                if len(heard) < 2:
                     return "edge"
         since_t = v.last_t - s.thin_window_s
         if 1 + (v.t1 >= since_t) + (v.t2 >= since_t) < min(s.thin_min_reports, 3):
@@ -338,7 +352,11 @@ class GapDetector(Detector[GapSettings]):
 
     def _hear(self, report: PositionReport, t: float, v: _Vessel | None) -> None:
         key = self._cell(report.lat, report.lon)
-        self._coverage.add(key)
+        heard = self._coverage.get(key)
+        if heard is None:
+            self._coverage[key] = {report.mmsi}
+        elif len(heard) < 4:
+            heard.add(report.mmsi)
         if v is not None:
             old = self._cell(v.last.lat, v.last.lon)
             if old != key:

@@ -212,3 +212,13 @@ def test_a_berth_is_learned_from_a_vessel_that_came_back_in_the_same_place() -> 
     alerts = drive(det, nights)
     assert [a.status for a in alerts] == ["open", "closed"]
     assert det.counters["berth"] == 2  # the wait at the berth after the first night, the second
+
+
+def test_silence_on_inland_water_is_not_a_gap_at_sea() -> None:
+    inland = DetectorContext(on_land=lambda lat, lon, km: True)
+    det = GapDetector(GapSettings(), inland)
+    assert drive(det, two_reports(5 * H)) == []
+    assert det.counters["inland"] == 1
+    at_sea = DetectorContext(on_land=lambda lat, lon, km: False)
+    assert len(run(two_reports(5 * H), context=at_sea)) == 2
+    assert len(run(two_reports(5 * H), GapSettings(inland_km=0), context=inland)) == 2
