@@ -31,8 +31,9 @@ counted in ``counters`` instead of alerting:
   silent before and came back within a kilometre (a berth learned from the traffic);
 * ``edge``: the vessel, moved on by its course and speed (reported, else derived from its
   last two fixes) to the time of detection, is where fewer than two other vessels have ever
-  been received (that cell and the eight around it), while at least two other vessels are known around its last
-  position (so the coverage there is known): it sailed out of the receiver's coverage.
+  been received (that cell and the eight around it), while at least two other vessels are
+  known around its last position (so the coverage there is known): it sailed out of the
+  receiver's coverage.
 * ``thin``: the vessel was barely received before it fell silent (fewer than
   ``thin_min_reports`` reports in the ``thin_window_s`` before its last one): a passer-by at the
   fringe of a receiver's range, or a Class B set fading out, not a transponder switched off.
