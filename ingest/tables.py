@@ -275,22 +275,23 @@ class TableDecoder:
         tx_text = _text(get("transmitter"))
         if tx_text is not None:
             transmitter = vocab.transmitter_name(tx_text) or station
-        if name or ship_type or transmitter:
-            imo_text = _text(get("imo"))
-            imo_digits = "".join(ch for ch in imo_text or "" if ch.isdigit())
+        imo_text = _text(get("imo"))
+        imo_digits = "".join(ch for ch in imo_text or "" if ch.isdigit())
+        static = VesselStatic(
+            dt, mmsi,
+            imo=int(imo_digits) if imo_digits else None,
+            name=name,
+            callsign=_text(get("callsign")),
+            ship_type=ship_type,
+            length_m=self._positive(row, cols, "length"),
+            beam_m=self._positive(row, cols, "beam"),
+            draught_m=self._positive(row, cols, "draught"),
+            destination=_text(get("destination")),
+            transmitter=transmitter,
+        )
+        if static != VesselStatic(dt, mmsi):  # any static field known
             self.stats.statics += 1
-            self.out.append((VesselStatic(
-                dt, mmsi,
-                imo=int(imo_digits) if imo_digits else None,
-                name=name,
-                callsign=_text(get("callsign")),
-                ship_type=ship_type,
-                length_m=self._positive(row, cols, "length"),
-                beam_m=self._positive(row, cols, "beam"),
-                draught_m=self._positive(row, cols, "draught"),
-                destination=_text(get("destination")),
-                transmitter=transmitter,
-            ), ts, lines))
+            self.out.append((static, ts, lines))
 
     def _positive(self, row: dict[str, Any], cols: dict[str, str], field: str) -> float | None:
         """A size in metres; 0 means "not available" in AIS."""
