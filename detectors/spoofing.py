@@ -32,7 +32,7 @@ from detectors.base import (
 from detectors.common import latlon, utc
 from mda.flags import flag_of
 from mda.geo import haversine_m, implied_speed_kn
-from mda.records import Alert, PositionReport, Severity, alert_id
+from mda.records import Alert, PositionReport, Severity, alert_id, is_anonymous_id
 from mda.vessels import describe
 
 KIND = "spoofing"
@@ -119,7 +119,8 @@ class SpoofingDetector(Detector[SpoofingSettings]):
         out: list[Alert] = []
         if s.check_mmsi and not ident.mmsi_checked:
             ident.mmsi_checked = True
-            if not valid_ship_mmsi(mmsi):
+            # an anonymised vessel number (mda.records) is not an MMSI: nothing to check
+            if not valid_ship_mmsi(mmsi) and not is_anonymous_id(mmsi):
                 out.append(self._alert(
                     mmsi, "invalid_mmsi", t, lat, lon, "closed",
                     {"detail": "MID not allocated or not a ship-station MMSI"}, end=t,

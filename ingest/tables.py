@@ -5,45 +5,59 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from ingest import quarantine as q
+from ingest import vocab
 from ingest.decode import Decoded
 from ingest.framing import epoch_from_number
 from ingest.quarantine import IngestStats, Reject
-from mda.records import PositionReport, VesselStatic
+from mda.records import PositionReport, VesselStatic, anonymous_id
 
-# Column aliases, lower-cased. The first name of each list is the MarineCadastre one.
+# Column aliases, lower-cased. The first name of each list is the MarineCadastre one; then the
+# DMA aisdk, MarineTraffic, GFW and VesselsValue names.
 ALIASES: dict[str, tuple[str, ...]] = {
     "mmsi": ("mmsi", "ssvid", "mmsi_number"),
     "ts": ("basedatetime", "timestamp", "timestamp_utc", "# timestamp", "datetime", "time",
-           "t", "epoch"),
+           "t", "epoch", "ais_pos_timestamp"),
     "lat": ("lat", "latitude"),
     "lon": ("lon", "longitude", "long"),
-    "sog": ("sog", "speed", "speed_kn"),
+    "sog": ("sog", "speed", "speed_kn", "speed_knotsx10"),
     "cog": ("cog", "course"),
     "heading": ("heading", "true_heading"),
-    "status": ("status", "nav_status", "navigational status"),
+    "status": ("status", "nav_status", "navigational status", "navigational_status"),
     "name": ("vesselname", "shipname", "name", "ship_name"),
     "imo": ("imo",),
     "callsign": ("callsign", "call_sign", "callsign"),
-    "ship_type": ("vesseltype", "shiptype", "ship_type"),
+    "ship_type": ("vesseltype", "shiptype", "ship_type", "vessel_type"),
     "length": ("length", "length_m"),
     "beam": ("width", "beam", "width_m"),
-    "draught": ("draft", "draught"),
+    "draught": ("draft", "draught", "draught_metersx10"),
     "destination": ("destination",),
+    "transmitter": ("transceiverclass", "mobile_type", "transceiver_class"),
+    # A provider's anonymised vessel number, used only when the table has no MMSI column
+    # (VesselsValue ``ID``); it becomes mda.records.anonymous_id(ID), never a made-up MMSI.
+    "vessel_id": ("id", "vessel_id"),
 }
+
+# Columns that hold a tenth of the unit (MarineTraffic): multiply by this.
+SCALE: dict[str, float] = {"speed_knotsx10": 0.1, "draught_metersx10": 0.1}
+
+# Cells that mean "no value" in the wild.
+_NULLS = frozenset({"", "null", "none", "nan", "n/a", "na"})
 
 
 def looks_like_table_header(line: str) -> bool:
-    cols = {c.strip().lower() for c in line.replace(";", ",").split(",")}
-    return bool(cols & set(ALIASES["mmsi"])) and bool(cols & set(ALIASES["lat"]))
+    cols = {c.strip().lower().lstrip("\ufeff") for c in line.replace(";", ",").split(",")}
+    ident = set(ALIASES["mmsi"]) | set(ALIASES["vessel_id"])
+    return bool(cols & ident) and bool(cols & set(ALIASES["lat"]))
 
 
 def _num(value: Any) -> float | None:
-    if value is None or value == "":
+    if value is None or (isinstance(value, str) and value.strip().lower() in _NULLS):
         return None
     try:
         f = float(value)
@@ -54,7 +68,7 @@ def _num(value: Any) -> float | None:
 
 def _text(value: Any) -> str | None:
     text = str(value).strip() if value not in (None, "") else ""
-    return text or None
+    return None if text.lower() in _NULLS else text
 
 
 def parse_ts(value: Any) -> float | None:
@@ -79,7 +93,16 @@ def parse_ts(value: Any) -> float | None:
 
 class TableDecoder:
     """Turns rows (dicts) into records; same ``out``/``rejects``/``feed``/``flush`` shape as
-    :class:`ingest.decode.NmeaDecoder`."""
+    :class:`ingest.decode.NmeaDecoder`.
+
+    A cell that cannot be read (a word not known for a ship type, text in a number column)
+    becomes ``None`` in an otherwise good record and is counted in ``unreadable`` (column ->
+    count); a row without a usable identity or time is rejected with a reason.
+
+    Identity: the MMSI column; a table without one but with a provider's vessel number
+    (VesselsValue ``ID``) gets :func:`mda.records.anonymous_id` of it, which no MMSI can
+    equal, carries no flag and is not checked as an MMSI (counted in ``anonymous``).
+    """
 
     def __init__(self, source: str, stats: IngestStats, kind: str) -> None:
         self.source = source
@@ -87,6 +110,8 @@ class TableDecoder:
         self.kind = kind  # "csv" or "jsonl"
         self.out: list[Decoded] = []
         self.rejects: list[Reject] = []
+        self.unreadable: Counter[str] = Counter()
+        self.anonymous = 0
         self._columns: dict[str, str] | None = None
         self._header: list[str] | None = None
         self._delimiter = ","
@@ -138,15 +163,74 @@ class TableDecoder:
             columns = self._columns
         self._row(line_no, raw, row, columns)
 
-    def _row(self, line_no: int, raw: bytes, row: dict[str, Any], cols: dict[str, str]) -> None:
+    def _number(self, row: dict[str, Any], cols: dict[str, str], field: str) -> float | None:
+        """A numeric cell (scaled for ``...x10`` columns); unreadable text -> None, counted."""
+        col = cols.get(field)
+        if col is None:
+            return None
+        value = row.get(col)
+        f = _num(value)
+        if f is None:
+            if isinstance(value, str) and value.strip().lower() not in _NULLS:
+                self.unreadable[col] += 1
+            return None
+        scale = SCALE.get(col.strip().lower())
+        return f * scale if scale else f
+
+    def _ship_type(self, row: dict[str, Any], cols: dict[str, str]) -> tuple[int | None,
+                                                                              str | None]:
+        """AIS ship type (a number 1..99 or a word, ingest/vocab.py) and, when the word names
+        a station (MarineTraffic "Navigation Aid", "Manned VTS"), the transmitter."""
+        col = cols.get("ship_type")
+        value = None if col is None else row.get(col)
+        if value is None or (isinstance(value, str) and value.strip().lower() in _NULLS):
+            return None, None
+        f = _num(value)
+        if f is not None:
+            if f == int(f) and 1 <= f <= 99:
+                return int(f), None
+            if f != 0:  # 0 = not available
+                self.unreadable[str(col)] += 1
+            return None, None
+        code, known = vocab.ship_type_code(str(value))
+        if not known:
+            self.unreadable[str(col)] += 1
+        return code, vocab.station_type(str(value))
+
+    def _status(self, row: dict[str, Any], cols: dict[str, str]) -> int | None:
+        col = cols.get("status")
+        value = None if col is None else row.get(col)
+        if value is None or (isinstance(value, str) and value.strip().lower() in _NULLS):
+            return None
+        code, known = vocab.nav_status_code(str(value))
+        if not known:
+            self.unreadable[str(col)] += 1
+        return code
+
+    def _identity(self, line_no: int, raw: bytes, row: dict[str, Any],
+                  cols: dict[str, str]) -> int | None:
         get: Callable[[str], Any] = lambda f: row.get(cols[f]) if f in cols else None  # noqa: E731
+        if "mmsi" not in cols and "vessel_id" in cols:
+            number = _num(get("vessel_id"))
+            if number is None or number < 0 or number != int(number):
+                self._reject(line_no, raw, q.BAD_ROW, f"unreadable vessel ID {get('vessel_id')!r}")
+                return None
+            self.anonymous += 1
+            return anonymous_id(int(number))
         mmsi_f = _num(get("mmsi"))
         if mmsi_f is None:
             self._reject(line_no, raw, q.BAD_ROW, "no MMSI")
-            return
+            return None
         mmsi = int(mmsi_f)
         if not 100_000_000 <= mmsi <= 999_999_999:
             self._reject(line_no, raw, q.INVALID_MMSI, f"MMSI {mmsi} is not nine digits")
+            return None
+        return mmsi
+
+    def _row(self, line_no: int, raw: bytes, row: dict[str, Any], cols: dict[str, str]) -> None:
+        get: Callable[[str], Any] = lambda f: row.get(cols[f]) if f in cols else None  # noqa: E731
+        mmsi = self._identity(line_no, raw, row, cols)
+        if mmsi is None:
             return
         ts = parse_ts(get("ts"))
         if ts is not None and not q.MIN_TS <= ts <= q.MAX_TS:
@@ -170,8 +254,9 @@ class TableDecoder:
             self._reject(line_no, raw, q.POSITION_OUT_OF_RANGE, f"lat {lat} lon {lon}")
             return
         else:
-            sog, cog, hdg = _num(get("sog")), _num(get("cog")), _num(get("heading"))
-            status = _num(get("status"))
+            sog = self._number(row, cols, "sog")
+            cog = self._number(row, cols, "cog")
+            hdg = self._number(row, cols, "heading")
             self.stats.positions += 1
             if ts is None:
                 self.stats.positions_untimed += 1
@@ -180,27 +265,38 @@ class TableDecoder:
                 None if sog is None or sog >= 102.2 or sog < 0 else sog,
                 None if cog is None or cog >= 360 or cog < 0 else cog,
                 None if hdg is None or hdg >= 360 or hdg < 0 else int(hdg),
-                None if status is None or status == 15 else int(status),
+                self._status(row, cols),
                 int(_num(row.get("type")) or 0) if self.kind == "jsonl" else 0,
                 self.source,
             ), ts, lines))
         name = _text(get("name"))
-        ship_type = _num(get("ship_type"))
-        if name or ship_type:
-            imo_text = _text(get("imo"))
-            imo_digits = "".join(ch for ch in imo_text or "" if ch.isdigit())
+        ship_type, station = self._ship_type(row, cols)
+        transmitter = station
+        tx_text = _text(get("transmitter"))
+        if tx_text is not None:
+            transmitter = vocab.transmitter_name(tx_text) or station
+        imo_text = _text(get("imo"))
+        imo_digits = "".join(ch for ch in imo_text or "" if ch.isdigit())
+        static = VesselStatic(
+            dt, mmsi,
+            imo=int(imo_digits) if imo_digits else None,
+            name=name,
+            callsign=_text(get("callsign")),
+            ship_type=ship_type,
+            length_m=self._positive(row, cols, "length"),
+            beam_m=self._positive(row, cols, "beam"),
+            draught_m=self._positive(row, cols, "draught"),
+            destination=_text(get("destination")),
+            transmitter=transmitter,
+        )
+        if static != VesselStatic(dt, mmsi):  # any static field known
             self.stats.statics += 1
-            self.out.append((VesselStatic(
-                dt, mmsi,
-                imo=int(imo_digits) if imo_digits else None,
-                name=name,
-                callsign=_text(get("callsign")),
-                ship_type=int(ship_type) if ship_type else None,
-                length_m=_num(get("length")),
-                beam_m=_num(get("beam")),
-                draught_m=_num(get("draught")),
-                destination=_text(get("destination")),
-            ), ts, lines))
+            self.out.append((static, ts, lines))
+
+    def _positive(self, row: dict[str, Any], cols: dict[str, str], field: str) -> float | None:
+        """A size in metres; 0 means "not available" in AIS."""
+        f = self._number(row, cols, field)
+        return f if f is not None and f > 0 else None
 
     def flush(self) -> None:
         return None

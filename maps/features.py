@@ -188,6 +188,10 @@ def vessel_properties(report: PositionReport, info: dict[str, Any] | None) -> di
         "nav_status": report.nav_status,
         "ts": iso_utc(report.ts),
     }
+    if report.derived:
+        props["sog_derived"] = True  # speed and course derived from positions, not reported
+    if info.get("transmitter"):
+        props["transmitter"] = info["transmitter"]
     return props
 
 

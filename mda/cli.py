@@ -114,6 +114,36 @@ def _table(summary: dict[str, Any], out: TextIO) -> None:
     if summary["positions_untimed"]:
         print(f"note: {summary['positions_untimed']:,} positions carried no receive time; they "
               "were decoded but do not feed time-based detectors.", file=out)
+    for note in _ingest_notes(summary):
+        print(note, file=out)
+
+
+def _ingest_notes(summary: dict[str, Any]) -> list[str]:
+    """What ingest did that changes what the detectors could see: files sorted, fields
+    missing (a rule that needs them cannot fire), speeds derived from positions."""
+    notes = []
+    for s in summary.get("sorted", []):
+        if s["sorted"]:
+            notes.append(
+                f"note: {s['source']} is not in time order ({s['out_of_order']:,} of "
+                f"{s['positions']:,} positions more than the allowed lateness behind an "
+                f"earlier one): its {s['records']:,} records were sorted by event time before "
+                "detection.")
+        else:
+            notes.append(
+                f"note: {s['source']} is not in time order and too large to sort in memory "
+                f"({s['records']:,}+ records): late records were rejected as too_late.")
+    m = summary.get("missing_fields") or {}
+    positions = summary.get("positions", 0)
+    if positions and any(m.values()):
+        derived = summary.get("derived_speed", 0)
+        notes.append(
+            f"note: missing fields, rules that need them cannot fire there: of "
+            f"{positions:,} positions {m.get('sog', 0):,} have no speed"
+            + (f" (after {derived:,} speeds derived from positions)" if derived else "")
+            + f", {m.get('cog', 0):,} no course, {m.get('nav_status', 0):,} no nav status; "
+            f"{m.get('vessels_without_ship_type', 0):,} vessels have no ship type.")
+    return notes
 
 
 def _replay(args: argparse.Namespace) -> int:

@@ -36,6 +36,9 @@ class PositionReport:
     nav_status: int | None
     msg_type: int
     source: str = ""
+    # True when sog_kn/cog_deg were not reported but derived by ingest from this vessel's
+    # previous fix (distance / time; ingest/derive.py), so evidence can say so.
+    derived: bool = False
 
     @property
     def epoch_s(self) -> float:
@@ -59,6 +62,28 @@ class VesselStatic:
     beam_m: float | None = None
     draught_m: float | None = None
     destination: str | None = None
+    # What kind of station sent it, as the input names it ("Class A", "Class B",
+    # "Base Station", "AtoN", "SAR Airborne", ...); None when the input does not say.
+    transmitter: str | None = None
+
+
+# An identity that is not an MMSI (a data provider's anonymised vessel number, e.g. the
+# VesselsValue ``ID`` column) is carried in the ``mmsi`` field as ANON_ID_BASE + that number.
+# No MMSI reaches 10**9, so such an id never collides with a real one, has no MID (no flag),
+# and MMSI validity checks must skip it (:func:`is_anonymous_id`).
+ANON_ID_BASE = 1_000_000_000
+
+
+def anonymous_id(number: int) -> int:
+    """The ``mmsi`` field value for a provider's anonymised vessel number (>= 0)."""
+    if number < 0:
+        raise ValueError(f"anonymised vessel number must be >= 0, not {number}")
+    return ANON_ID_BASE + number
+
+
+def is_anonymous_id(mmsi: int) -> bool:
+    """True when ``mmsi`` carries an anonymised vessel number, not an MMSI."""
+    return mmsi >= ANON_ID_BASE
 
 
 def iso_utc(ts: datetime | None) -> str | None:

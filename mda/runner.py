@@ -21,6 +21,7 @@ from detectors.base import REGISTRY, Detector, DetectorContext
 from ingest import quarantine as q
 from ingest.decode import Decoded, NmeaDecoder
 from ingest.dedup import Deduplicator
+from ingest.prepare import SourceReport, prepare
 from ingest.quarantine import IngestStats, Reject
 from ingest.sources import Source, make_decoder, sniff_format
 from ingest.tables import TableDecoder
@@ -61,6 +62,7 @@ class Summary:
 
         return {
             "inputs": self.inputs,
+            **_ingest_totals(self.inputs),
             "lines_read": s.lines_read,
             "lines_used": s.lines_used,
             "messages_decoded": s.messages_decoded,
@@ -80,6 +82,19 @@ class Summary:
             "last_event_time": to_iso(self.last_ts),
             "clock_at_end": to_iso(self.clock_ts),
         }
+
+
+def _ingest_totals(inputs: list[dict[str, Any]]) -> dict[str, Any]:
+    """What ingest did across the inputs (ingest/prepare.py): files sorted because they were
+    out of time order, fields missing (rules that need them cannot fire), derived speeds."""
+    missing: Counter[str] = Counter()
+    for i in inputs:
+        missing.update(i.get("missing_fields", {}))
+    return {
+        "sorted": [{"source": i["name"], **i["sorted"]} for i in inputs if "sorted" in i],
+        "missing_fields": dict(missing),
+        "derived_speed": sum(i.get("derived_speed", 0) for i in inputs),
+    }
 
 
 def build_detectors(settings: Settings, context: DetectorContext) -> list[Detector[Any]]:
@@ -139,6 +154,7 @@ class EmbeddedRunner:
         self._alert_kind: dict[str, str] = {}
         self._alert_status: dict[str, str] = {}
         self._decoders: list[NmeaDecoder | TableDecoder] = []
+        self._reports: list[SourceReport] = []
 
     # -- snapshots (streaming workers) ------------------------------------------------------
     _TRANSIENT = ("on_alert", "on_reject", "on_position", "on_static", "on_watermark",
@@ -172,7 +188,7 @@ class EmbeddedRunner:
         """Replay ``sources`` (merged in event-time order) to the end, then advance the clock
         to ``until`` if given. Returns the summary."""
         srcs = list(sources)
-        streams = [self._items(s, progress) for s in srcs]
+        streams = [self._prepared(s, progress) for s in srcs]
         merged: Iterator[Decoded] = (
             streams[0] if len(streams) == 1
             else heapq.merge(*streams, key=lambda d: float("-inf") if d[1] is None else d[1]))
@@ -241,17 +257,35 @@ class EmbeddedRunner:
             first_ts=self._first_ts,
             last_ts=None if self._max_ts == float("-inf") else self._max_ts,
             clock_ts=None if self._watermark == float("-inf") else self._watermark,
-            inputs=[{"name": s.name} for s in sources or []],
+            inputs=([r.as_dict() for r in self._reports] if self._reports
+                    else [{"name": s.name} for s in sources or []]),
             not_alerted={d.name: dict(sorted(d.counters.items()))
                          for d in self.detectors if d.counters},
         )
 
     # -- internals -------------------------------------------------------------------------
-    def _items(self, source: Source, progress: Progress | None) -> Iterator[Decoded]:
+    def _prepared(self, source: Source, progress: Progress | None) -> Iterator[Decoded]:
+        """One source's records after ingest's last step (ingest/prepare.py): a file (not
+        stdin, not a network feed) out of time order beyond the lateness is sorted first;
+        table inputs get derived speeds; missing fields are counted."""
+        report = SourceReport(source.name)
+        self._reports.append(report)
+        batch_file = (self.settings.ingest.sort_files and type(source) is Source
+                      and source.name != "-")
+        return prepare(self._items(source, progress, report), report, self._lateness,
+                       sort=batch_file)
+
+    def _items(self, source: Source, progress: Progress | None,
+               report: SourceReport | None = None) -> Iterator[Decoded]:
         """Decoded records of one source, rejects sent to the sink as they come."""
         lines = source.lines()
         head = list(islice(lines, 20))
-        decoder = make_decoder(source.name, sniff_format(head), self.stats, self.dedup)
+        fmt = sniff_format(head)
+        decoder = make_decoder(source.name, fmt, self.stats, self.dedup)
+        if report is not None:
+            report.format = fmt
+            if isinstance(decoder, TableDecoder):
+                report.unreadable = decoder.unreadable
         if isinstance(decoder, NmeaDecoder):
             decoder.max_wait = self.settings.ingest.max_fragment_wait_lines
         self._decoders.append(decoder)

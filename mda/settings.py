@@ -38,6 +38,10 @@ class IngestSettings:
     duplicate_window_s: float = 2.0
     # A multi-part message not complete within this many lines is rejected (bounded wait).
     max_fragment_wait_lines: int = 200
+    # A batch replay of a file that is out of time order beyond the lateness sorts it by
+    # event time first (held in memory; the summary says so), instead of rejecting records
+    # as too late. Live sources (network, stdin) are never sorted.
+    sort_files: bool = True
 
 
 @dataclass(frozen=True, slots=True)

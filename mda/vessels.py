@@ -6,7 +6,7 @@ from dataclasses import fields
 from typing import Any
 
 from mda.flags import flag_of
-from mda.records import VesselStatic
+from mda.records import ANON_ID_BASE, VesselStatic, is_anonymous_id
 
 _FIELDS = [f.name for f in fields(VesselStatic) if f.name not in ("ts", "mmsi")]
 
@@ -39,6 +39,9 @@ class VesselRegistry:
             flag = flag_of(mmsi)
             out["flag"] = flag.iso3 if flag else None
             out["flag_country"] = flag.country if flag else None
+            if is_anonymous_id(mmsi):
+                # not an MMSI: the data provider's anonymised vessel number (mda.records)
+                out["anonymous_id"] = mmsi - ANON_ID_BASE
             if len(self._info) > 200_000:
                 self._info.clear()
             self._info[mmsi] = out
@@ -53,6 +56,9 @@ class VesselRegistry:
 
 
 def describe(mmsi: int, info: dict[str, Any]) -> str:
-    """``MMSI 311000123 (SEA STAR, Bahamas)``: how a watch officer names a vessel."""
+    """``MMSI 311000123 (SEA STAR, Bahamas)``: how a watch officer names a vessel; a vessel
+    known only by a provider's anonymised number is ``vessel ID 17 (anonymised, no MMSI)``."""
+    if is_anonymous_id(mmsi):
+        return f"vessel ID {mmsi - ANON_ID_BASE} (anonymised, no MMSI)"
     bits = [b for b in (info.get("name"), info.get("flag_country")) if b]
     return f"MMSI {mmsi}" + (f" ({', '.join(bits)})" if bits else "")

@@ -141,3 +141,21 @@ def test_replay_says_what_it_did_not_alert_on_and_why(
     line = next(x for x in capsys.readouterr().out.splitlines()
                 if x.startswith("not alerted (gap)"))
     assert f"fringe {not_alerted['gap']['fringe']}" in line
+
+
+def test_replay_says_it_sorted_an_unsorted_file_and_what_fields_are_missing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "tracks.csv"
+    path.write_text("mmsi,timestamp_utc,lon,lat\n"
+                    "311000001,2024-01-01 01:00:00,-70.0,10.0\n"
+                    "311000001,2024-01-01 00:00:00,-70.1,10.0\n"
+                    "311000001,2024-01-01 01:01:00,-70.0,10.001\n", encoding="utf-8")
+    stats = tmp_path / "s.json"
+    assert main(["replay", str(path), "--stats", str(stats), "--no-shore"]) == 0
+    out = capsys.readouterr().out
+    assert "is not in time order (1 of 3 positions" in out and "sorted by event time" in out
+    assert "of 3 positions 1 have no speed (after 2 speeds derived from positions)" in out
+    summary = json.loads(stats.read_text())
+    assert summary["rejected"] == {}
+    assert summary["sorted"][0]["out_of_order"] == 1
+    assert summary["missing_fields"]["vessels_without_ship_type"] == 1

@@ -19,18 +19,21 @@ def _dt(t: float | None) -> datetime | None:
 
 
 def encode_position(r: PositionReport) -> bytes:
-    return json.dumps({
+    obj: dict[str, Any] = {
         "k": "p", "t": None if r.ts is None else r.ts.timestamp(), "m": r.mmsi, "la": r.lat,
         "lo": r.lon, "s": r.sog_kn, "c": r.cog_deg, "h": r.heading_deg, "n": r.nav_status,
         "y": r.msg_type, "src": r.source,
-    }, separators=(",", ":")).encode()
+    }
+    if r.derived:
+        obj["d"] = True  # speed/course derived by ingest (absent: reported)
+    return json.dumps(obj, separators=(",", ":")).encode()
 
 
 def encode_static(v: VesselStatic) -> bytes:
     return json.dumps({
         "k": "s", "t": None if v.ts is None else v.ts.timestamp(), "m": v.mmsi, "imo": v.imo,
         "name": v.name, "cs": v.callsign, "st": v.ship_type, "len": v.length_m,
-        "beam": v.beam_m, "dr": v.draught_m, "dest": v.destination,
+        "beam": v.beam_m, "dr": v.draught_m, "dest": v.destination, "tx": v.transmitter,
     }, separators=(",", ":")).encode()
 
 
@@ -51,9 +54,10 @@ def decode(data: bytes) -> dict[str, Any]:
 def position_of(o: dict[str, Any]) -> PositionReport:
     return PositionReport(_dt(o["t"]), int(o["m"]), float(o["la"]), float(o["lo"]), o.get("s"),
                           o.get("c"), o.get("h"), o.get("n"), int(o.get("y") or 0),
-                          str(o.get("src") or ""))
+                          str(o.get("src") or ""), bool(o.get("d")))
 
 
 def static_of(o: dict[str, Any]) -> VesselStatic:
     return VesselStatic(_dt(o.get("t")), int(o["m"]), o.get("imo"), o.get("name"), o.get("cs"),
-                        o.get("st"), o.get("len"), o.get("beam"), o.get("dr"), o.get("dest"))
+                        o.get("st"), o.get("len"), o.get("beam"), o.get("dr"), o.get("dest"),
+                        o.get("tx"))
