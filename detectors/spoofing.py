@@ -447,15 +447,39 @@ class SpoofingDetector(Detector[SpoofingSettings]):
                  "last": utc(t1).isoformat(), "reports": n}
                 for la, lo, t0, t1, n in places[:_MAX_PLACES_LISTED]]
 
-    def _note_place(self, ident: _Identity, t: float, lat: float, lon: float) -> None:
-        """A report of a shared identity: update the place it repeats, or list a new one."""
+    def _note_place(self, ident: _Identity, t: float, lat: float, lon: float) -> bool:
+        """A report of a shared identity: update the place it repeats, or list a new one
+        (True)."""
         floor = max(self.settings.min_jump_m, 10_000.0)
         for i, (la, lo, t0, _, n) in enumerate(ident.places):
             if haversine_m(la, lo, lat, lon) <= floor:
                 ident.places[i] = (la, lo, t0, t, n + 1)
-                return
+                return False
         if len(ident.places) < _MAX_PLACES_LISTED:
             ident.places.append((lat, lon, t, t, 1))
+            return True
+        return False
+
+    def _update_places(self, mmsi: int, ident: _Identity) -> Alert:
+        """The open shared_mmsi alert again (same id), with the places known now."""
+        alert = ident.open["shared_mmsi"]
+        ev = dict(alert.evidence)
+        ev["places"] = self._place_list(ident.places)
+        pts = [(la, lo) for la, lo, *_ in ident.places]
+        best = (pts[0], pts[1], -1.0)
+        for i, a in enumerate(pts):
+            for b in pts[i + 1:]:
+                d = haversine_m(*a, *b)
+                if d > best[2]:
+                    best = (a, b, d)
+        (ev["track_a_lat"], ev["track_a_lon"]), (ev["track_b_lat"], ev["track_b_lon"]) = (
+            best[0], best[1])
+        ev["distance_km"] = round(best[2] / 1000, 1)
+        ev.pop("reason", None)
+        new = self._alert(mmsi, "shared_mmsi", alert.start.timestamp(), alert.lat, alert.lon,
+                          "open", ev, alert.severity)
+        ident.open["shared_mmsi"] = new
+        return new
 
     def _shared(self, mmsi: int, ident: _Identity, t: float, lat: float, lon: float,
                 out: list[Alert]) -> None:
@@ -463,7 +487,8 @@ class SpoofingDetector(Detector[SpoofingSettings]):
         s = self.settings
         if "shared_mmsi" in ident.open:
             ident.last_event["shared_mmsi"] = t
-            self._note_place(ident, t, lat, lon)
+            if self._note_place(ident, t, lat, lon):
+                out.append(self._update_places(mmsi, ident))
             return
         live = [tr for tr in ident.tracks
                 if tr.n >= s.min_track_reports and t - tr.t <= self._episode_s]
@@ -602,7 +627,6 @@ class SpoofingDetector(Detector[SpoofingSettings]):
             ident.jumps = 0
             ident.max_speed_kn = 0.0
         elif reason == "shared_mmsi":
-            evidence["places"] = self._place_list(ident.places)
             ident.places = []
         return Alert(alert.alert_id, KIND, "closed", alert.severity, mmsi, alert.start,
                      utc(max(t, alert.start.timestamp())), alert.lat, alert.lon, alert.summary,
