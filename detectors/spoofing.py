@@ -15,7 +15,11 @@ Four reasons, each its own alert (kind ``spoofing``, ``evidence.reason``):
   50 kn leaves room for fast ferries. The jump is judged by what follows:
 
   - the vessel keeps reporting from the new place (``confirm_reports`` reports there, none from
-    the old place) or the jump is longer than ``outlier_max_km``: an alert (start = the jump);
+    the old place, the last still out of the old place's reach; else ``reachable``, counted),
+    or the jump is longer than ``outlier_max_km`` and the track comes back or moves on: an
+    alert (start = the jump, raised at the report that decides);
+  - a report that repeats a place the MMSI already passed through (within 100 m of its path)
+    is an old position delivered again: counted (``stale_position``), not a jump;
   - the track comes back (A -> B -> near A) after a jump of at most ``outlier_max_km``: a bad
     fix, counted (``single_fix``, or ``short_excursion`` when B had more than one report);
   - many vessels jump at once (``glitch_vessels`` MMSIs within ``glitch_window_s``, e.g. 18
