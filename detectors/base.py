@@ -27,6 +27,7 @@ PortDistance = Callable[[float, float], float | None]  # (lat, lon) -> km to nea
 OnLand = Callable[[float, float, float], bool]  # (lat, lon, min_inland_km) -> on land
 ZoneLookup = Callable[[float, float], list[Any]]  # (lat, lon) -> zones.Zone objects containing it
 VesselInfo = Callable[[int], dict[str, Any]]  # mmsi -> what is known of the vessel
+Transmitter = Callable[[int], str]  # mmsi -> mda.vessels.transmitter_class ("vessel", ...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +49,20 @@ class DetectorContext:
     port_distance_km: PortDistance | None = None
     on_land: OnLand | None = None
     zones_at: ZoneLookup | None = None
+    # What kind of station an MMSI is (mda.vessels.transmitter_class: "vessel",
+    # "aid_to_navigation", "base_station", ...); derived from vessel_info when not given
+    transmitter: Transmitter | None = None
 
     def __post_init__(self) -> None:
+        if self.transmitter is None:
+            from mda.vessels import transmitter_class
+
+            vinfo = self.vessel_info
+
+            def transmitter(mmsi: int) -> str:
+                return transmitter_class(mmsi, vinfo(mmsi))
+
+            object.__setattr__(self, "transmitter", transmitter)
         if self.ship_type is None:
             info = self.vessel_info
 
@@ -58,6 +71,10 @@ class DetectorContext:
                 return int(st) if isinstance(st, int | float) and st else None
 
             object.__setattr__(self, "ship_type", ship_type)
+
+    def transmitter_of(self, mmsi: int) -> str:
+        assert self.transmitter is not None
+        return self.transmitter(mmsi)
 
     def ship_type_of(self, mmsi: int) -> int | None:
         assert self.ship_type is not None

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from detectors.base import DetectorContext, VesselInfo
+from detectors.base import DetectorContext, Transmitter, VesselInfo
 
 if TYPE_CHECKING:
     from zones.catalogue import Zone, ZoneRule
@@ -68,11 +68,13 @@ class Geography:
         return cls(ZoneIndex(all_zones) if all_zones else None, sd, ports, warnings)
 
     def context(self, vessel_info: VesselInfo,
-                ship_type: Callable[[int], int | None]) -> DetectorContext:
+                ship_type: Callable[[int], int | None],
+                transmitter: Transmitter | None = None) -> DetectorContext:
         zones, shore, ports = self.zones, self.shore, self.ports
         return DetectorContext(
             vessel_info=vessel_info,
             ship_type=ship_type,
+            transmitter=transmitter,
             shore_distance_nm=None if shore is None else shore.distance_nm,
             port_distance_km=None if ports is None else ports.distance_km,
             on_land=None if shore is None else shore.on_land,

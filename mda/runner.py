@@ -135,11 +135,13 @@ class EmbeddedRunner:
         self.on_static = on_static
         self.on_watermark = on_watermark
         if geography is not None:
-            self.context = geography.context(self.registry.info, self.registry.ship_type)
+            self.context = geography.context(self.registry.info, self.registry.ship_type,
+                                             self.registry.transmitter)
         else:
             base = context or DetectorContext()
             self.context = replace(base, vessel_info=self.registry.info,
-                                   ship_type=self.registry.ship_type)
+                                   ship_type=self.registry.ship_type,
+                                   transmitter=self.registry.transmitter)
         self.detectors = build_detectors(self.settings, self.context)
         self._lateness = self.settings.ingest.allowed_lateness_s
         # Records held back until the watermark passes them: ordered by (time, mmsi, lat, lon,
@@ -175,10 +177,12 @@ class EmbeddedRunner:
         self.on_reject = lambda r: None
         self.geography = geography
         if geography is not None:
-            self.context = geography.context(self.registry.info, self.registry.ship_type)
+            self.context = geography.context(self.registry.info, self.registry.ship_type,
+                                             self.registry.transmitter)
         else:
             self.context = DetectorContext(vessel_info=self.registry.info,
-                                           ship_type=self.registry.ship_type)
+                                           ship_type=self.registry.ship_type,
+                                           transmitter=self.registry.transmitter)
         for det in self.detectors:
             det.context = self.context
 

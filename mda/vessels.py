@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any
 
-from mda.flags import flag_of
+from mda.flags import flag_of, mid_of
 from mda.records import ANON_ID_BASE, VesselStatic, is_anonymous_id
 
 _FIELDS = [f.name for f in fields(VesselStatic) if f.name not in ("ts", "mmsi")]
@@ -19,6 +21,7 @@ class VesselRegistry:
         self._known: dict[int, dict[str, Any]] = {}
         self._info: dict[int, dict[str, Any]] = {}
         self._ship_type: dict[int, int] = {}
+        self._class: dict[int, str] = {}
 
     def update(self, static: VesselStatic) -> None:
         entry = self._known.setdefault(static.mmsi, {})
@@ -29,6 +32,7 @@ class VesselRegistry:
         if static.ship_type:
             self._ship_type[static.mmsi] = static.ship_type
         self._info.pop(static.mmsi, None)
+        self.__dict__.setdefault("_class", {}).pop(static.mmsi, None)
 
     def info(self, mmsi: int) -> dict[str, Any]:
         """Name, callsign, IMO, ship type, size, and flag of an MMSI, as far as known. The
@@ -51,6 +55,18 @@ class VesselRegistry:
         """The AIS ship type code of an MMSI, if known (a fast path for detectors)."""
         return self._ship_type.get(mmsi)
 
+    def transmitter(self, mmsi: int) -> str:
+        """What kind of station an MMSI is (:func:`transmitter_class`), cached until the next
+        static report of the MMSI."""
+        cache: dict[int, str] = self.__dict__.setdefault("_class", {})  # older snapshots
+        out = cache.get(mmsi)
+        if out is None:
+            out = transmitter_class(mmsi, self._known.get(mmsi, {}))
+            if len(cache) > 200_000:
+                cache.clear()
+            cache[mmsi] = out
+        return out
+
     def __len__(self) -> int:
         return len(self._known)
 
@@ -62,3 +78,95 @@ def describe(mmsi: int, info: dict[str, Any]) -> str:
         return f"vessel ID {mmsi - ANON_ID_BASE} (anonymised, no MMSI)"
     bits = [b for b in (info.get("name"), info.get("flag_country")) if b]
     return f"MMSI {mmsi}" + (f" ({', '.join(bits)})" if bits else "")
+
+
+# -- what kind of station transmits --------------------------------------------------------------
+VESSEL = "vessel"
+AID_TO_NAVIGATION = "aid_to_navigation"
+BASE_STATION = "base_station"
+SAR_AIRCRAFT = "sar_aircraft"
+CRAFT_ASSOCIATED = "craft_associated"
+GEAR_MARKER = "buoy_or_net_marker"
+LAND_UNIT = "land_unit"
+DISTRESS_BEACON = "distress_beacon"
+TRANSMITTER_CLASSES = (VESSEL, AID_TO_NAVIGATION, BASE_STATION, SAR_AIRCRAFT, CRAFT_ASSOCIATED,
+                       GEAR_MARKER, LAND_UNIT, DISTRESS_BEACON)
+
+# Names fishing-gear transmitters announce: "... BUOY", a battery level ("NET1 85%"), net marks.
+_GEAR_NAME = re.compile(r"BUOY|\d\s*%|%\s*\d|NET\s*MARK|FISHING\s*GEAR|\bGEAR\b")
+# Rescue vehicles ashore: Danish "SAR BIL" (SAR car), "RESCUE CAR", "SAR CAR", "SAR TRUCK".
+_LAND_NAME = re.compile(r"^SAR\s*BIL\b|\b(SAR|RESCUE)\s*(CAR|VAN|TRUCK|VEHICLE)\b")
+# DMA ``mobile_type`` values (and similar feeds' device types), when a record carries one.
+_MOBILE_TYPES = {"base station": BASE_STATION, "aton": AID_TO_NAVIGATION,
+                 "search and rescue transponder": DISTRESS_BEACON,
+                 "man overboard device": DISTRESS_BEACON, "sart": DISTRESS_BEACON,
+                 "epirb": DISTRESS_BEACON, "sar airborne": SAR_AIRCRAFT}
+
+
+def _field(info: Any, name: str) -> Any:
+    return info.get(name) if isinstance(info, Mapping) else getattr(info, name, None)
+
+
+def transmitter_class(mmsi: int, info: Any = None) -> str:
+    """What kind of station an MMSI belongs to, from its form (ITU-R M.585), the device type a
+    feed reports (``mobile_type``, e.g. DMA's "Class A" / "Base Station" / "AtoN", read with
+    ``getattr`` or as a key when present), and its name:
+
+    * ``base_station``: 00MIDxxxx;
+    * ``sar_aircraft``: 111MIDxxx;
+    * ``distress_beacon``: 970xxyyyy SART, 972xxyyyy MOB, 974xxyyyy EPIRB-AIS;
+    * ``aid_to_navigation``: 99MIDxxxx (also platforms and wind farms announced that way);
+    * ``craft_associated``: 98MIDxxxx (a tender or daughter craft of a parent ship);
+    * ``buoy_or_net_marker``: a fishing-gear transmitter, by name ("... BUOY", a battery level
+      such as "NET 85%", "NET MARK"); these use 98x/99x or made-up ship MMSIs alike;
+    * ``land_unit``: a rescue vehicle ashore ("SAR BIL HANSTHOLM": Danish SAR car);
+    * ``vessel``: everything else (ship stations, and malformed MMSIs, which the spoofing
+      detector judges as vessels).
+
+    ``info`` is what is known of the MMSI (a dict such as :meth:`VesselRegistry.info` returns,
+    or a record); pure, no look-ups beyond the MID table."""
+    name = str(_field(info, "name") or "").upper() if info is not None else ""
+    if name and _LAND_NAME.search(name):
+        return LAND_UNIT
+    if name and _GEAR_NAME.search(name):
+        return GEAR_MARKER
+    mobile = None
+    if info is not None:  # the record's ``transmitter`` (ingest), or a raw ``mobile_type``
+        mobile = _field(info, "transmitter") or _field(info, "mobile_type")
+    if isinstance(mobile, str):
+        found = _MOBILE_TYPES.get(mobile.strip().lower())
+        if found is not None:
+            return found
+    if not 0 <= mmsi <= 999_999_999:
+        return VESSEL
+    if mmsi < 10_000_000:
+        return BASE_STATION
+    if 111_000_000 <= mmsi <= 111_999_999:
+        return SAR_AIRCRAFT
+    if 970_000_000 <= mmsi <= 979_999_999:
+        return DISTRESS_BEACON
+    if mmsi >= 990_000_000:
+        return AID_TO_NAVIGATION
+    if mmsi >= 980_000_000:
+        return CRAFT_ASSOCIATED
+    return VESSEL
+
+
+def valid_form(mmsi: int, cls: str) -> bool:
+    """Whether ``mmsi`` is a well-formed MMSI for a station of class ``cls``: its form is the
+    one M.585 gives that class and its MID is allocated (SART/MOB/EPIRB carry a maker code, not
+    a MID). Ship stations: MIDxxxxxx with MID 2xx-7xx."""
+    if cls == DISTRESS_BEACON:
+        return 970_000_000 <= mmsi <= 979_999_999
+    mid = mid_of(mmsi)
+    if mid is None or flag_of(mmsi) is None:
+        return False
+    if cls == BASE_STATION:
+        return mmsi < 10_000_000
+    if cls == SAR_AIRCRAFT:
+        return 111_000_000 <= mmsi <= 111_999_999
+    if cls == AID_TO_NAVIGATION:
+        return mmsi >= 990_000_000
+    if cls == CRAFT_ASSOCIATED:
+        return 980_000_000 <= mmsi < 990_000_000
+    return 200_000_000 <= mmsi <= 799_999_999

@@ -1,6 +1,7 @@
 """A small picture for map tests: the committed Caribbean sample (gaps, loitering) plus a
-synthetic rendezvous (a fishing vessel beside a reefer) and a spoofed position jump, replayed
-through the embedded runner with a track collector, as ``mda replay --map`` does."""
+synthetic rendezvous (a fishing vessel beside a reefer) and a second transmitter on one MMSI
+(a jump, then a shared MMSI), replayed through the embedded runner with a track collector, as
+``mda replay --map`` does."""
 
 from __future__ import annotations
 
@@ -38,7 +39,9 @@ def extra_lines() -> list[str]:
     b = track(REEFER, T0 + h + timedelta(seconds=60), 14.6015, -65.2, 0.4, 30.0, 120, 4 * 3600)
     s = track(SPOOFER, T0, 17.0, -64.0, 10.0, 90.0, 120, 3 * 3600)
     jumped = [replace(r, lat=r.lat - 1.5) for r in s[60:]]
-    items = statics + sorted(a + b + s[:60] + jumped, key=lambda r: (r.ts, r.mmsi))
+    # From report 60 on a second transmitter uses the MMSI 1.5 degrees south: a jump, then a
+    # shared MMSI (both keep reporting).
+    items = statics + sorted(a + b + s + jumped, key=lambda r: (r.ts, r.mmsi))
     return to_lines(items)
 
 
