@@ -86,7 +86,7 @@ from detectors.common import latlon, utc
 from mda.flags import flag_of
 from mda.geo import haversine_m, implied_speed_kn
 from mda.records import Alert, PositionReport, Severity, alert_id, is_anonymous_id
-from mda.vessels import GEAR_MARKER, LAND_UNIT, VESSEL, describe, valid_form
+from mda.vessels import GEAR_MARKER, LAND_UNIT, VESSEL, describe, transmitter_class, valid_form
 
 KIND = "spoofing"
 _MAX_PLACES_LISTED = 12
@@ -342,7 +342,10 @@ class SpoofingDetector(Detector[SpoofingSettings]):
         ident.pending = None
         if self.settings.check_mmsi and not ident.mmsi_checked:
             ident.mmsi_checked = True
-            if cls not in (GEAR_MARKER, LAND_UNIT) and not valid_form(mmsi, cls):
+            by_form = transmitter_class(mmsi)  # what the MMSI's own form says it is
+            if cls not in (GEAR_MARKER, LAND_UNIT) and not valid_form(mmsi, cls) and not (
+                    by_form != VESSEL and valid_form(mmsi, by_form)):
+                # (a feed may call a 99x aid to navigation a "VTS" base station: either fits)
                 what = cls.replace("_", " ")
                 out.append(self._alert(
                     mmsi, "invalid_mmsi", t, lat, lon, "closed",

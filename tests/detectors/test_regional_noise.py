@@ -33,7 +33,9 @@ def test_moored_fishing_boats_in_a_harbour_are_not_a_web_of_rendezvous(shared: P
     run, runner = replay_real("dma_north_sea_2022-11-01_0905-1105_aisanalyze.csv.gz")
     rdv = [a for a in run.final().values() if a.kind == "rendezvous"]
     assert len(rdv) <= 5
-    assert counters(runner, "rendezvous")["harbour_cluster"] > 1000
+    # Most of them report "Moored" (read since the DMA status text is decoded); the cluster
+    # rule takes the rest (it took over a thousand observations when the status was unread).
+    assert counters(runner, "rendezvous")["harbour_cluster"] > 0
 
 
 def test_berthed_ferry_is_not_a_dark_vessel_every_night(shared: Path) -> None:
