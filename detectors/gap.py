@@ -30,21 +30,26 @@ counted in ``counters`` instead of alerting:
 * ``berth``: the last position is within about a kilometre of a place where a vessel fell
   silent before and came back within a kilometre (a berth learned from the traffic);
 * ``edge``: the vessel, moved on by its course and speed (reported, else derived from its
-  last two fixes) to the time of detection, is where fewer than two other vessels have ever
-  been received (that cell and the eight around it), while at least two other vessels are
+  last two fixes) to the time of detection, is where fewer than two vessels (itself included)
+  have ever been received (that cell and the eight around it), while at least two other vessels are
   known around its last position (so the coverage there is known): it sailed out of the
   receiver's coverage.
 * ``thin``: the vessel was barely received before it fell silent (fewer than
   ``thin_min_reports`` reports in the ``thin_window_s`` before its last one): a passer-by at the
   fringe of a receiver's range, or a Class B set fading out, not a transponder switched off.
+* ``fading``: its reception broke up just before the silence (a hole among its last three
+  reports of ``fading_gap_s`` or more and ``fading_factor`` times its usual interval): a
+  signal fading out with range, not a transponder switched off mid-stream (which goes from
+  its usual rate to nothing);
 * ``fringe``: at least ``fringe_min_vessels`` other vessels' tracks began or ended near the
   last position (``fringe_cell_deg`` cells, that cell and the eight around it: first heard
   after the first ``warmup_s`` of the feed, fell silent for longer than the threshold, or came
   back after such a silence): tracks habitually start and end there, at the edge of a
   receiver's range, behind a headland, or in a harbour; a silence there is expected.
 
-``edge``, ``thin`` and ``outage`` need coverage evidence: at least two other vessels known
-around the last position. A vessel alone in the feed is judged by its own silence only.
+``edge``, ``thin``, ``fringe`` and ``outage`` need coverage evidence: at least two other
+vessels known around the last position. A vessel alone in the feed is judged by its own
+silence (and ``fading``, its own reception) only.
 """
 
 from __future__ import annotations
@@ -98,6 +103,9 @@ class GapSettings(DetectorSettings):
     # Reception before the silence: at least this many reports in this window.
     thin_min_reports: int = 3
     thin_window_s: float = 1800.0
+    # ... or its reception already broke up: a hole this long among its last three reports.
+    fading_gap_s: float = 480.0
+    fading_factor: float = 4.0  # ... and this many times its usual interval
     # Where tracks habitually begin and end (learned): silence there is expected.
     fringe_min_vessels: int = 2
     fringe_cell_deg: float = 0.2
@@ -129,6 +137,10 @@ class _Vessel:
     # Times of the two reports before the last one (any spacing): reception before silence.
     t1: float = float("-inf")
     t2: float = float("-inf")
+    # Its usual interval between reports (moving average), now and as of two reports ago.
+    ew: float = 0.0
+    ew_mid: float = 0.0
+    ew_old: float = 0.0
 
 
 def _utc(t: float) -> datetime:
@@ -240,9 +252,12 @@ class GapDetector(Detector[GapSettings]):
                         together += 1
         if together >= 2 and not since:
             return "outage"  # vessels around it fell silent with it, and nobody is heard
+        s = self.settings
+        if s.fading_gap_s > 0 and v.ew_old > 0 and max(v.last_t - v.t1, v.t1 - v.t2) >= max(
+                s.fading_gap_s, s.fading_factor * v.ew_old):
+            return "fading"  # its own reception broke up: no need to know the area's
         if around < 2:
             return None  # coverage unknown here: the silence alone decides
-        s = self.settings
         lat, lon = last.lat, last.lon
         sog, cog = self._speed_course(v)
         if sog is not None and cog is not None and sog > 0:
@@ -258,8 +273,7 @@ class GapDetector(Detector[GapSettings]):
                 for a in (-1, 0, 1):
                     for b in (-1, 0, 1):
                         heard |= self._coverage.get((di + a, dj + b), set())
-                heard.discard(last.mmsi)
-                if len(heard) < 2:
+                if len(heard) < 2:  # (itself included: where it sailed before)
                     return "edge"
         since_t = v.last_t - s.thin_window_s
         if 1 + (v.t1 >= since_t) + (v.t2 >= since_t) < min(s.thin_min_reports, 3):
@@ -322,6 +336,10 @@ class GapDetector(Detector[GapSettings]):
             if t - v.last_t >= 30.0 or v.prev_t == float("-inf"):
                 v.prev_lat, v.prev_lon, v.prev_t = v.last.lat, v.last.lon, v.last_t
             v.t2, v.t1 = v.t1, v.last_t
+            dt = t - v.last_t
+            if 0 < dt <= self._threshold_s:
+                v.ew_old, v.ew_mid = v.ew_mid, v.ew
+                v.ew = dt if v.ew == 0.0 else 0.75 * v.ew + 0.25 * dt
             v.last_t = t
             v.last = report
             v.open_alert = None

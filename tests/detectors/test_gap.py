@@ -222,3 +222,21 @@ def test_silence_on_inland_water_is_not_a_gap_at_sea() -> None:
     at_sea = DetectorContext(on_land=lambda lat, lon, km: False)
     assert len(run(two_reports(5 * H), context=at_sea)) == 2
     assert len(run(two_reports(5 * H), GapSettings(inland_km=0), context=inland)) == 2
+
+
+def test_reception_breaking_up_before_the_silence_is_fading_not_dark() -> None:
+    # Heard every minute, then a 15-minute hole, one more report, and silence: the signal
+    # faded out with range (a transponder switched off goes from its usual rate to nothing).
+    steady = track(311000070, T0, 15.0, -70.0, 12.0, 45.0, 60, 1 * H)
+    fading = [*steady, replace(steady[-1], ts=steady[-1].ts + timedelta(minutes=15),
+                               lat=steady[-1].lat + 0.04)]
+    det = GapDetector(GapSettings())
+    assert drive(det, fading, T0.timestamp() + 6 * H) == []
+    assert det.counters["fading"] == 1
+    # The same track without the hole is a dark vessel.
+    assert len(run(steady, until_s=T0.timestamp() + 6 * H)) == 1
+    # A vessel whose usual interval is 12 minutes is not fading after a 15-minute hole.
+    slow = track(311000071, T0, 15.0, -70.0, 12.0, 45.0, 720, 3 * H)
+    slow = [*slow, replace(slow[-1], ts=slow[-1].ts + timedelta(minutes=15),
+                           lat=slow[-1].lat + 0.04)]
+    assert len(run(slow, until_s=T0.timestamp() + 9 * H)) == 1

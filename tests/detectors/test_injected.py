@@ -164,9 +164,9 @@ def test_recall_and_precision_per_kind(scenario_run, kind: str) -> None:
     _, _, result = scenario_run
     k = result.kind(kind)
     assert k.events == sum(1 for t in scenario_run[0].truth if t.kind == kind)
-    assert k.recall is not None and k.recall >= 0.9, (
+    assert k.recall is not None and k.recall == 1.0, (
         f"{kind}: recall {k.recall} ({k.missed} of {k.events} missed)")
-    assert k.precision is not None and k.precision >= 0.9, (
+    assert k.precision is not None and k.precision == 1.0, (
         f"{kind}: precision {k.precision} ({k.fp} false alerts)")
 
 

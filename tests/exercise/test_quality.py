@@ -28,8 +28,8 @@ def check(name: str, out: Path) -> None:
     for kind in KINDS:
         k = s.kind(kind)
         assert k.events > 0, f"{name}: no {kind} event in the truth"
-        assert k.recall is not None and k.recall >= 0.95, (name, kind, s.as_dict()["missed"])
-        assert k.precision is not None and k.precision >= 0.95, (
+        assert k.recall is not None and k.recall == 1.0, (name, kind, s.as_dict()["missed"])
+        assert k.precision is not None and k.precision == 1.0, (
             name, kind, s.as_dict()["false_alerts"])
     assert s.decoy_alerts == 0, s.as_dict()["false_alerts"]
     assert all(d["count"] > 0 for d in s.decoys.values()) and len(s.decoys) == 4
