@@ -71,7 +71,7 @@ from mda.records import (
     alert_id,
     iso_utc,
 )
-from mda.vessels import describe
+from mda.vessels import VESSEL, describe
 
 KIND = "gap"
 
@@ -175,6 +175,8 @@ class GapDetector(Detector[GapSettings]):
     def _eligible(self, last: PositionReport) -> bool:
         if last.nav_status is not None and last.nav_status in self.settings.quiet_nav_status:
             return False
+        if self.context.transmitter_of(last.mmsi) != VESSEL:
+            return False  # an aid to navigation or a base station is not a dark vessel
         if self.settings.min_shore_distance_nm > 0 and self.context.shore_distance_nm:
             d = self.context.shore_distance_nm(last.lat, last.lon)
             if d is not None and d <= self.settings.min_shore_distance_nm:

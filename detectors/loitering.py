@@ -46,7 +46,7 @@ from detectors.common import (
 )
 from mda.geo import haversine_m
 from mda.records import NAV_AT_ANCHOR, NAV_MOORED, Alert, PositionReport, Severity, alert_id
-from mda.vessels import describe
+from mda.vessels import VESSEL, describe
 
 KIND = "loitering"
 
@@ -126,6 +126,8 @@ class LoiteringDetector(Detector[LoiteringSettings]):
                 out += self._end(report.mmsi, ep)
             return out
         if ep is None:
+            if self.context.transmitter_of(report.mmsi) != VESSEL:
+                return out  # a platform or buoy stays put: that is not loitering
             ep = _Episode(t, t, report.lat, report.lon)
             self._episodes[report.mmsi] = ep
             self._expiry.push(t + self._gap_s, report.mmsi)

@@ -55,7 +55,7 @@ from detectors.common import (
 )
 from mda.geo import EARTH_RADIUS_M, haversine_m
 from mda.records import NAV_AT_ANCHOR, NAV_MOORED, Alert, PositionReport, Severity, alert_id
-from mda.vessels import describe
+from mda.vessels import VESSEL, describe
 
 KIND = "rendezvous"
 _M_PER_DEG = math.pi * EARTH_RADIUS_M / 180.0
@@ -162,6 +162,8 @@ class RendezvousDetector(Detector[RendezvousSettings]):
             return False
         if r.nav_status in (NAV_MOORED, NAV_AT_ANCHOR):
             return False
+        if self.context.transmitter_of(r.mmsi) != VESSEL:
+            return False  # a platform, buoy or base station does not meet anyone
         return self.context.ship_type_of(r.mmsi) not in s.excluded_ship_types
 
     def _port_km(self, lat: float, lon: float) -> float | None:

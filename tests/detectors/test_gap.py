@@ -240,3 +240,10 @@ def test_reception_breaking_up_before_the_silence_is_fading_not_dark() -> None:
     slow = [*slow, replace(slow[-1], ts=slow[-1].ts + timedelta(minutes=15),
                            lat=slow[-1].lat + 0.04)]
     assert len(run(slow, until_s=T0.timestamp() + 9 * H)) == 1
+
+
+def test_an_aid_to_navigation_falling_silent_is_not_a_dark_vessel() -> None:
+    a, b = two_reports(5 * H)
+    aton = [replace(a, mmsi=992111827), replace(b, mmsi=992111827)]
+    assert run(aton) == []
+    assert len(run([a, b])) == 2

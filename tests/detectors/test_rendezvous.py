@@ -163,3 +163,10 @@ def test_a_pair_on_inland_water_is_not_a_meeting_at_sea() -> None:
     # Turned off, the river pair pairs.
     assert drive(RendezvousDetector(RendezvousSettings(inland_km=0), inland),
                  pair(100, 3, lat=37.15, lon=-88.49))
+
+
+def test_aids_to_navigation_side_by_side_are_not_a_meeting() -> None:
+    # FINO3 PLATFORM 992111827 and FINO3 INSTRUMENTS 992111828: one offshore platform.
+    det = RendezvousDetector(RendezvousSettings())
+    assert drive(det, pair(300, 3, a=992111827, b=992111828)) == []
+    assert drive(RendezvousDetector(RendezvousSettings()), pair(300, 3))
