@@ -118,7 +118,8 @@ def transmitter_class(mmsi: int, info: Any = None) -> str:
     * ``aid_to_navigation``: 99MIDxxxx (also platforms and wind farms announced that way);
     * ``craft_associated``: 98MIDxxxx (a tender or daughter craft of a parent ship);
     * ``buoy_or_net_marker``: a fishing-gear transmitter, by name ("... BUOY", a battery level
-      such as "NET 85%", "NET MARK"); these use 98x/99x or made-up ship MMSIs alike;
+      such as "NET 85%", "NET MARK"); these use 98x/99x or made-up ship MMSIs alike; also any
+      9xxxxxxxx MMSI outside the 97x/98x/99x forms (900000000-969999999);
     * ``land_unit``: a rescue vehicle ashore ("SAR BIL HANSTHOLM": Danish SAR car);
     * ``vessel``: everything else (ship stations, and malformed MMSIs, which the spoofing
       detector judges as vessels).
@@ -149,6 +150,11 @@ def transmitter_class(mmsi: int, info: Any = None) -> str:
         return AID_TO_NAVIGATION
     if mmsi >= 980_000_000:
         return CRAFT_ASSOCIATED
+    if 900_000_000 <= mmsi < 970_000_000:
+        # No station of any kind has this form (no MID starts with 9); in practice such
+        # numbers are fishing-gear markers (941xxxxxx net buoys moving with a fishing vessel
+        # off Cape Hatteras in the US coastal capture).
+        return GEAR_MARKER
     return VESSEL
 
 

@@ -71,3 +71,9 @@ def test_towboats_on_the_ohio_are_not_a_rendezvous_at_sea(shared: Path) -> None:
     rdv = [a for a in run.final().values() if a.kind == "rendezvous"]
     assert not [a for a in rdv if 366999503 in (a.mmsi, a.other_mmsi)]
     assert counters(runner, "rendezvous")["inland"] > 100
+    # Net buoys 941xxxxxx tended by the fishing vessel 367501050 off Cape Hatteras: gear, not
+    # vessels meeting (nine rendezvous and seven invalid-MMSI alerts among them before).
+    gear = [a for a in run.final().values()
+            if 900_000_000 <= a.mmsi < 970_000_000
+            or 900_000_000 <= (a.other_mmsi or 0) < 970_000_000]
+    assert gear == []

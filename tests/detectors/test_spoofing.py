@@ -220,6 +220,8 @@ def test_transmitter_class() -> None:
     assert transmitter_class(219000001, {"mobile_type": "Base Station"}) == "base_station"
     assert transmitter_class(219000001, {"mobile_type": "Class A"}) == "vessel"
     assert transmitter_class(311000001, {"name": "SEA STAR"}) == "vessel"
+    assert transmitter_class(941203527) == "buoy_or_net_marker"  # no MID starts with 9
+    assert transmitter_class(123456789) == "vessel"  # malformed: judged as a vessel
 
     class Static:  # a record with a mobile_type attribute (DMA), read with getattr
         name = None
