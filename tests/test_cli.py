@@ -159,3 +159,22 @@ def test_replay_says_it_sorted_an_unsorted_file_and_what_fields_are_missing(
     assert summary["rejected"] == {}
     assert summary["sorted"][0]["out_of_order"] == 1
     assert summary["missing_fields"]["vessels_without_ship_type"] == 1
+
+
+def test_learned_anchorages_persist_for_the_next_run(shared: Path, tmp_path: Path) -> None:
+    # Suez, March 2021: ships queueing at anchor during the Ever Given blockage. The first run
+    # learns the anchorages where many stop (paired as rendezvous before it knows them); the
+    # next run starts with them.
+    suez = str(shared / "regional" / "vesselsvalue_suez_evergiven_2021-03-20_to_24.csv.gz")
+    wpi = str(shared / "ports" / "nga_world_port_index_pub150.csv.gz")
+    learned, s1, s2 = tmp_path / "anchorages.csv", tmp_path / "s1.json", tmp_path / "s2.json"
+    assert main(["replay", suez, "--ports", wpi, "--learn-ports", str(learned), "--stats",
+                 str(s1), "-q"]) == 0
+    first = json.loads(s1.read_text())
+    assert first["learned_anchorages"] >= 5
+    assert learned.read_text().splitlines()[0] == "name,latitude,longitude"
+    assert main(["replay", suez, "--ports", wpi, "--learn-ports", str(learned), "--stats",
+                 str(s2), "-q"]) == 0
+    second = json.loads(s2.read_text())
+    assert second["learned_anchorages"] >= first["learned_anchorages"]
+    assert second["alerts"].get("rendezvous", 0) < first["alerts"].get("rendezvous", 0)
