@@ -30,10 +30,10 @@ counted in ``counters`` instead of alerting:
 * ``berth``: the last position is within about a kilometre of a place where a vessel fell
   silent before and came back within a kilometre (a berth learned from the traffic);
 * ``edge``: the vessel, moved on by its course and speed (reported, else derived from its
-  last two fixes) to the time of detection, is where fewer than two vessels (itself included)
-  have ever been received (that cell and the eight around it), while at least two other vessels are
-  known around its last position (so the coverage there is known): it sailed out of the
-  receiver's coverage.
+  last two fixes) to the time of detection, is where fewer than ``edge_min_vessels`` vessels
+  (itself included) have ever been received (that cell and the eight around it), while at
+  least two other vessels are known around its last position (so the coverage there is
+  known): it sailed out of the receiver's coverage.
 * ``thin``: the vessel was barely received before it fell silent (fewer than
   ``thin_min_reports`` reports in the ``thin_window_s`` before its last one): a passer-by at the
   fringe of a receiver's range, or a Class B set fading out, not a transponder switched off.
@@ -100,6 +100,8 @@ class GapSettings(DetectorSettings):
     # (else: outage), and the dead-reckoned position inside observed coverage (else: edge).
     check_coverage: bool = True
     cell_deg: float = 0.25
+    # Coverage at the dead-reckoned position: this many vessels (itself included) ever heard.
+    edge_min_vessels: int = 1
     # Reception before the silence: at least this many reports in this window.
     thin_min_reports: int = 3
     thin_window_s: float = 1800.0
@@ -275,7 +277,7 @@ class GapDetector(Detector[GapSettings]):
                 for a in (-1, 0, 1):
                     for b in (-1, 0, 1):
                         heard |= self._coverage.get((di + a, dj + b), set())
-                if len(heard) < 2:  # (itself included: where it sailed before)
+                if len(heard) < s.edge_min_vessels:  # (itself included: where it sailed)
                     return "edge"
         since_t = v.last_t - s.thin_window_s
         if 1 + (v.t1 >= since_t) + (v.t2 >= since_t) < min(s.thin_min_reports, 3):

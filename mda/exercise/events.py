@@ -127,6 +127,9 @@ def _to_and_from(d: _Draft, rng: random.Random, point: LatLon, t: float, speed: 
 
 
 # -- events ------------------------------------------------------------------------------------
+GAP_EDGE_MARGIN_DEG = 1.0  # a gap starts at least this far inside the scenario's area
+
+
 def _gap(d: _Draft, spec: EventSpec, rng: random.Random, eid: str) -> bool:
     p = d.p
     dur = spec.span("duration_h").pick(rng.random())
@@ -137,6 +140,13 @@ def _gap(d: _Draft, spec: EventSpec, rng: random.Random, eid: str) -> bool:
     t = _when(p, spec, rng, 1.5, dur, 1.5 if reappear else 0.0)
     site = _site(p, spec, rng, float(spec.params["min_shore_nm"]))
     if site is None:
+        return False
+    a = p.world.area
+    if spec.params.get("at") is None and not (
+            a.min_lat + GAP_EDGE_MARGIN_DEG <= site[0] <= a.max_lat - GAP_EDGE_MARGIN_DEG
+            and a.min_lon + GAP_EDGE_MARGIN_DEG <= site[1] <= a.max_lon - GAP_EDGE_MARGIN_DEG):
+        # Beyond the area there is no traffic, so a vessel going dark near its edge, heading
+        # out, looks as if it sailed out of coverage (the gap detector's ``edge``): keep it in.
         return False
     avoid = p.avoid_for(ship_type, flag)
     b = _to_and_from(d, rng, site, t, speed, avoid, min_on_km=speed * 1.852 * (dur + 1.5))
