@@ -28,7 +28,7 @@ from ingest.framing import (
     trailing_fields,
 )
 from ingest.quarantine import IngestStats, Reject
-from mda.records import PositionReport, VesselStatic
+from mda.records import TIME_ARRIVAL, TIME_TAG, PositionReport, VesselStatic
 
 Record = PositionReport | VesselStatic
 # What a decoder emits for a good message: the record, its event time (epoch s or None), and the
@@ -50,7 +50,7 @@ def _clean_text(value: Any) -> str | None:
 
 
 class _Group:
-    __slots__ = ("count", "first_line", "lines", "parts", "station", "ts")
+    __slots__ = ("arrived", "count", "first_line", "lines", "parts", "station", "ts")
 
     def __init__(self, count: int, first_line: int) -> None:
         self.count = count
@@ -59,6 +59,7 @@ class _Group:
         self.lines: list[tuple[int, bytes]] = []
         self.ts: float | None = None
         self.station: str | None = None
+        self.arrived = False
 
 
 class NmeaDecoder:
@@ -66,6 +67,10 @@ class NmeaDecoder:
 
     Call :meth:`feed` per line, :meth:`flush` at the end; good messages accumulate in
     ``self.out`` and rejected lines in ``self.rejects`` (the caller drains both).
+
+    A live source sets ``arrival`` (epoch s, the wall-clock UTC time the line was received)
+    before feeding a line: a sentence the input gives no time for takes that time, and its
+    record says so (``time_source`` ``"arrival"``); any time the input carries wins.
     """
 
     def __init__(
@@ -87,6 +92,7 @@ class NmeaDecoder:
         self._dt: datetime | None = None
         self._clock_ts: float | None = None
         self._next_sweep = max_fragment_wait_lines
+        self.arrival: float | None = None
 
     # -- rejects ---------------------------------------------------------------------------
     def _reject(self, line_no: int, raw: bytes, reason: str, detail: str = "") -> None:
@@ -220,14 +226,18 @@ class NmeaDecoder:
             station = station or t_station
             if ts is None:
                 ts = t_ts
+        arrived = False
         if ts is None:
             ts = prefix_ts if prefix_ts is not None else self._clock_ts
+            if ts is None and self.arrival is not None:
+                ts = self.arrival
+                arrived = True
         if ts is not None and not q.MIN_TS <= ts <= q.MAX_TS:
             self._reject(line_no, raw, q.BAD_TIMESTAMP, f"receive time {ts:.0f} s")
             return None
         self.stats.lines_used += 1
         if count == 1:
-            self._message(payload, fill, ts, station, [(line_no, raw)])
+            self._message(payload, fill, ts, station, [(line_no, raw)], arrived)
             return True
         # Multi-part: group by tag-block group id when present, else by (receiving station,
         # sequence id, channel, fragment count): fragments of two receivers never mix.
@@ -246,13 +256,14 @@ class NmeaDecoder:
         group.lines.append((line_no, raw))
         if group.ts is None:
             group.ts = ts
+            group.arrived = arrived
         group.station = group.station or station
         if all(p is not None for p in group.parts):
             del self._groups[key]
             full = b"".join(p[0] for p in group.parts if p is not None)
             last = group.parts[-1]
             assert last is not None
-            self._message(full, last[1], group.ts, group.station, group.lines)
+            self._message(full, last[1], group.ts, group.station, group.lines, group.arrived)
         return True
 
     def _drop_group(self, key: tuple[Any, ...], group: _Group, why: str) -> None:
@@ -275,7 +286,7 @@ class NmeaDecoder:
 
     # -- messages --------------------------------------------------------------------------
     def _message(self, payload: bytes, fill: int, ts: float | None, station: str | None,
-                 lines: list[tuple[int, bytes]]) -> None:
+                 lines: list[tuple[int, bytes]], arrived: bool = False) -> None:
         stats = self.stats
         if not payload_is_armoured(payload):
             stats.lines_used -= len(lines)
@@ -295,7 +306,8 @@ class NmeaDecoder:
         if bits == 168 and (msg_type <= 3 or msg_type == 18) and msg_type:
             stats.messages_decoded += 1
             stats.by_type[msg_type] += 1
-            self._position(position_168(payload, fill, msg_type), msg_type, ts, station, lines)
+            self._position(position_168(payload, fill, msg_type), msg_type, ts, station, lines,
+                           arrived)
             return
         try:
             msg: Any = MSG_CLASS[msg_type].from_vector(bit_vector(payload, fill))
@@ -309,7 +321,7 @@ class NmeaDecoder:
             status = getattr(msg, "status", None)
             fields = (msg.mmsi, None if status is None else int(status), msg.speed, msg.lon,
                       msg.lat, msg.course, getattr(msg, "heading", None))
-            self._position(fields, msg_type, ts, station, lines)
+            self._position(fields, msg_type, ts, station, lines, arrived)
             if msg_type == 19:
                 self._static(msg, msg_type, ts, lines, count=False)
         elif msg_type == 5 or msg_type == 24:
@@ -332,7 +344,7 @@ class NmeaDecoder:
         return True
 
     def _position(self, fields: Fields, msg_type: int, ts: float | None, station: str | None,
-                  lines: list[tuple[int, bytes]]) -> None:
+                  lines: list[tuple[int, bytes]], arrived: bool = False) -> None:
         mmsi, nav, speed, lon, lat, course, heading = fields
         if not 100_000_000 <= mmsi <= 999_999_999 and self._invalid(mmsi, lines):
             return
@@ -358,9 +370,12 @@ class NmeaDecoder:
         stats.positions += 1
         if ts is None:
             stats.positions_untimed += 1
+        elif arrived:
+            stats.positions_arrival_time += 1
         report = PositionReport(
             self._datetime(ts),
-            mmsi, lat, lon, sog, cog, heading, nav, msg_type, station or self.source,
+            mmsi, lat, lon, sog, cog, heading, nav, msg_type, station or self.source, False,
+            None if ts is None else TIME_ARRIVAL if arrived else TIME_TAG,
         )
         self.out.append((report, ts, lines))
 

@@ -1,12 +1,39 @@
-"""Live sources: a TCP feed (reconnecting with backoff) and a UDP listener. They yield raw
-lines like file sources; the caller's decoder does the rest."""
+"""Live sources: a TCP feed (reconnecting with backoff, TCP keep-alive), a UDP listener, and
+standard input read line by line. They yield raw lines like file sources, and
+:meth:`timed_lines` yields each with the wall-clock UTC time it was received (from an
+injectable clock), which the decoder gives a sentence that carries no time of its own
+(``NmeaDecoder.arrival``; tag-block and prefix times win). The caller's decoder does the rest.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+Clock = Callable[[], float]  # wall-clock UTC, seconds since the epoch
+
+LIVE_PREFIXES = ("tcp://", "udp://")
+
+
+def is_live(name: str) -> bool:
+    """Whether ``name`` names a live source (a network feed; ``-`` is stdin, live or not)."""
+    return name.startswith(LIVE_PREFIXES)
+
+
+def _keepalive(sock: socket.socket) -> None:
+    """TCP keep-alive, so a feed whose far end vanished (a receiver unplugged, a NAT timeout)
+    is noticed within about a minute and reconnected."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for opt, value in (("TCP_KEEPIDLE", 30), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 3)):
+        if hasattr(socket, opt):
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, opt), value)
 
 
 @dataclass
@@ -18,10 +45,17 @@ class NetworkSource:
     max_backoff_s: float = 30.0
     size: int | None = None
     sleep: Callable[[float], None] = time.sleep
+    clock: Clock = time.time
+    stop: threading.Event | None = None  # set: stop reading at the next poll (about 0.5 s)
+    # What happened, for feed health: connections made, and the current state
+    # ("connecting", "connected", "listening", "disconnected", "stopped").
+    connects: int = 0
+    state: str = "idle"
+    _poll_s: float = field(default=0.5, repr=False)
 
     @staticmethod
     def is_network(name: str) -> bool:
-        return name.startswith(("tcp://", "udp://"))
+        return is_live(name)
 
     def _addr(self) -> tuple[str, int]:
         rest = self.name.split("://", 1)[1]
@@ -33,65 +67,136 @@ class NetworkSource:
     def position(self) -> int:
         return 0
 
-    def lines(self) -> Iterator[bytes]:
-        if self.name.startswith("udp://"):
-            yield from self._udp()
-        else:
-            yield from self._tcp()
+    def _stopped(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
 
-    def _udp(self) -> Iterator[bytes]:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        sock.bind(self._addr())
-        sock.settimeout(self.idle_timeout_s or 1.0)
+    def _wait(self, seconds: float) -> None:
+        if self.stop is not None:
+            self.stop.wait(seconds)
+        else:
+            self.sleep(seconds)
+
+    def lines(self) -> Iterator[bytes]:
+        for _, raw in self.timed_lines():
+            yield raw
+
+    def timed_lines(self) -> Iterator[tuple[float, bytes]]:
+        """(arrival time, raw line) pairs; the time is taken when the bytes are received."""
         try:
-            while True:
+            if self.name.startswith("udp://"):
+                yield from self._udp()
+            else:
+                yield from self._tcp()
+        finally:
+            self.state = "stopped"
+
+    def _udp(self) -> Iterator[tuple[float, bytes]]:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(self._addr())
+        poll = self.idle_timeout_s or self._poll_s
+        if self.stop is not None:
+            poll = min(poll, self._poll_s)
+        sock.settimeout(poll)
+        self.state = "listening"
+        idle_since = time.monotonic()
+        clock = self.clock
+        try:
+            while not self._stopped():
                 try:
                     data, _ = sock.recvfrom(65535)
                 except TimeoutError:
-                    if self.idle_timeout_s is not None:
+                    if (self.idle_timeout_s is not None
+                            and time.monotonic() - idle_since >= self.idle_timeout_s):
                         return
                     continue
-                yield from data.splitlines()
+                idle_since = time.monotonic()
+                t = clock()
+                for line in data.splitlines():
+                    yield t, line
         finally:
             sock.close()
 
-    def _tcp(self) -> Iterator[bytes]:
+    def _tcp(self) -> Iterator[tuple[float, bytes]]:
         backoff = 0.5
         idle_since = time.monotonic()
-        while True:
+        clock = self.clock
+        while not self._stopped():
+            self.state = "connecting"
             try:
                 sock = socket.create_connection(self._addr(), timeout=5.0)
             except OSError:
+                self.state = "disconnected"
                 if self.idle_timeout_s is not None and \
                         time.monotonic() - idle_since > self.idle_timeout_s:
                     return
-                self.sleep(backoff)
+                self._wait(backoff)
                 backoff = min(backoff * 2, self.max_backoff_s)
                 continue
             backoff = 0.5
-            sock.settimeout(self.idle_timeout_s or 30.0)
+            self.connects += 1
+            self.state = "connected"
+            _keepalive(sock)
+            poll = self.idle_timeout_s or 30.0
+            if self.stop is not None:
+                poll = min(poll, self._poll_s)
+            sock.settimeout(poll)
             carry = b""
+            t = clock()
             try:
-                while True:
+                while not self._stopped():
                     try:
                         data = sock.recv(65536)
                     except TimeoutError:
-                        if self.idle_timeout_s is not None:
+                        if (self.idle_timeout_s is not None
+                                and time.monotonic() - idle_since >= self.idle_timeout_s):
                             if carry:
-                                yield carry
+                                yield t, carry
                             return
                         continue
                     if not data:
                         break  # the feed closed: reconnect
                     idle_since = time.monotonic()
+                    t = clock()
                     data = carry + data
                     cut = data.rfind(b"\n") + 1
                     carry = data[cut:]
-                    yield from data[:cut].splitlines()
+                    for line in data[:cut].splitlines():
+                        yield t, line
             except OSError:
                 pass
             finally:
                 sock.close()
+                self.state = "disconnected"
             if carry:
-                yield carry
+                yield t, carry
                 carry = b""
+
+
+@dataclass
+class StdinSource:
+    """Standard input read as a live feed (``-`` in ``mda live``): each line is stamped when
+    it is read, not when the input ends."""
+
+    name: str = "-"
+    clock: Clock = time.time
+    stream: BinaryIO | None = None
+    size: int | None = None
+    state: str = "idle"
+    connects: int = 0
+
+    def position(self) -> int:
+        return 0
+
+    def lines(self) -> Iterator[bytes]:
+        for _, raw in self.timed_lines():
+            yield raw
+
+    def timed_lines(self) -> Iterator[tuple[float, bytes]]:
+        stream = self.stream if self.stream is not None else sys.stdin.buffer
+        self.state = "connected"
+        try:
+            for line in iter(stream.readline, b""):
+                yield self.clock(), line.rstrip(b"\r\n")
+        finally:
+            self.state = "stopped"

@@ -62,6 +62,8 @@ class IngestStats:
     positions: int = 0
     positions_without_position: int = 0
     positions_untimed: int = 0
+    # positions timed by their arrival at a live source (no time in the input)
+    positions_arrival_time: int = 0
     statics: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
     # messages decoded per AIS message type (index = type, 0..63)

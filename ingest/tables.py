@@ -15,7 +15,7 @@ from ingest import vocab
 from ingest.decode import Decoded
 from ingest.framing import epoch_from_number
 from ingest.quarantine import IngestStats, Reject
-from mda.records import PositionReport, VesselStatic, anonymous_id
+from mda.records import TIME_TAG, PositionReport, VesselStatic, anonymous_id
 
 # Column aliases, lower-cased. The first name of each list is the MarineCadastre one; then the
 # DMA aisdk, MarineTraffic, GFW and VesselsValue names.
@@ -267,7 +267,7 @@ class TableDecoder:
                 None if hdg is None or hdg >= 360 or hdg < 0 else int(hdg),
                 self._status(row, cols),
                 int(_num(row.get("type")) or 0) if self.kind == "jsonl" else 0,
-                self.source,
+                self.source, False, None if ts is None else TIME_TAG,
             ), ts, lines))
         name = _text(get("name"))
         ship_type, station = self._ship_type(row, cols)

@@ -99,6 +99,7 @@ def _table(summary: dict[str, Any], out: TextIO) -> None:
         ("positions", f"{summary['positions']:,}"),
         ("  without a position", f"{summary['positions_without_position']:,}"),
         ("  without a time", f"{summary['positions_untimed']:,}"),
+        ("  timed on arrival", f"{summary.get('positions_arrival_time', 0):,}"),
         ("vessels", f"{summary['vessels']:,}"),
         ("event time", f"{summary['first_event_time']} .. {summary['last_event_time']}"),
         ("clock at end", f"{summary['clock_at_end']}"),

@@ -21,6 +21,13 @@ NAV_AT_ANCHOR = 1
 NAV_MOORED = 5
 NAV_AGROUND = 6
 
+# Which time a record carries (``PositionReport.time_source``): a time the input gave with the
+# message (NMEA tag block, receive-time prefix, trailing field, $PGHP header, receiver GPS
+# clock, a CSV time column), or the wall-clock UTC time a live source received an untimed
+# sentence (ingest/live.py).
+TIME_TAG = "tag"
+TIME_ARRIVAL = "arrival"
+
 
 @dataclass(frozen=True, slots=True)
 class PositionReport:
@@ -39,6 +46,8 @@ class PositionReport:
     # True when sog_kn/cog_deg were not reported but derived by ingest from this vessel's
     # previous fix (distance / time; ingest/derive.py), so evidence can say so.
     derived: bool = False
+    # TIME_TAG, TIME_ARRIVAL, or None for a report without a time.
+    time_source: str | None = None
 
     @property
     def epoch_s(self) -> float:

@@ -73,6 +73,7 @@ class Summary:
             "positions": s.positions,
             "positions_without_position": s.positions_without_position,
             "positions_untimed": s.positions_untimed,
+            "positions_arrival_time": s.positions_arrival_time,
             "statics": s.statics,
             "vessels": self.vessels,
             "alerts": dict(sorted(self.alerts.items())),
@@ -282,6 +283,9 @@ class EmbeddedRunner:
     def _items(self, source: Source, progress: Progress | None,
                report: SourceReport | None = None) -> Iterator[Decoded]:
         """Decoded records of one source, rejects sent to the sink as they come."""
+        if hasattr(source, "timed_lines"):
+            yield from self._live_items(source, report)
+            return
         lines = source.lines()
         head = list(islice(lines, 20))
         fmt = sniff_format(head)
@@ -321,6 +325,39 @@ class EmbeddedRunner:
         out.clear()
         if progress is not None and source.size:
             progress(source.size - pos)
+
+    def live_decoder(self, name: str, report: SourceReport | None = None) -> NmeaDecoder:
+        """The NMEA decoder of one live source (a feed is NMEA: no format sniffing, which
+        would wait for its first lines)."""
+        decoder = NmeaDecoder(name, self.stats, self.dedup,
+                              self.settings.ingest.max_fragment_wait_lines)
+        if report is not None:
+            report.format = "nmea"
+        self._decoders.append(decoder)
+        return decoder
+
+    def _live_items(self, source: Any, report: SourceReport | None) -> Iterator[Decoded]:
+        """A live source's records, each as soon as its line is decoded; a sentence without
+        a time of its own takes the time its line arrived (``NmeaDecoder.arrival``)."""
+        decoder = self.live_decoder(source.name, report)
+        out = decoder.out
+        rejects = decoder.rejects
+        for n, (arrival, raw) in enumerate(source.timed_lines(), 1):
+            decoder.arrival = arrival
+            decoder.feed(n, raw)
+            if rejects:
+                for r in rejects:
+                    self.on_reject(r)
+                rejects.clear()
+            if out:
+                yield from out
+                out.clear()
+        decoder.flush()
+        for r in rejects:
+            self.on_reject(r)
+        rejects.clear()
+        yield from out
+        out.clear()
 
     def _reject_lines(self, rec: PositionReport | VesselStatic, lines: list[tuple[int, bytes]],
                       ts: float) -> None:

@@ -26,6 +26,8 @@ def encode_position(r: PositionReport) -> bytes:
     }
     if r.derived:
         obj["d"] = True  # speed/course derived by ingest (absent: reported)
+    if r.time_source is not None:
+        obj["ts"] = r.time_source  # "tag" or "arrival" (mda.records.TIME_TAG, TIME_ARRIVAL)
     return json.dumps(obj, separators=(",", ":")).encode()
 
 
@@ -54,7 +56,8 @@ def decode(data: bytes) -> dict[str, Any]:
 def position_of(o: dict[str, Any]) -> PositionReport:
     return PositionReport(_dt(o["t"]), int(o["m"]), float(o["la"]), float(o["lo"]), o.get("s"),
                           o.get("c"), o.get("h"), o.get("n"), int(o.get("y") or 0),
-                          str(o.get("src") or ""), bool(o.get("d")))
+                          str(o.get("src") or ""), bool(o.get("d")),
+                          o.get("ts"))
 
 
 def static_of(o: dict[str, Any]) -> VesselStatic:

@@ -64,6 +64,9 @@ def test_derived_flag_and_transmitter_survive_the_kafka_codec() -> None:
     assert codec.position_of(codec.decode(codec.encode_position(p))) == p
     plain = fix(T0, 10.0, -70.0, sog=3.2)
     assert codec.position_of(codec.decode(codec.encode_position(plain))) == plain
+    for source in ("tag", "arrival"):
+        timed = replace(plain, time_source=source)
+        assert codec.position_of(codec.decode(codec.encode_position(timed))) == timed
     v = VesselStatic(datetime.fromtimestamp(T0, UTC), 992111827, name="FINO3 PLATFORM",
                      transmitter="AtoN")
     assert codec.static_of(codec.decode(codec.encode_static(v))) == v
