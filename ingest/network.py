@@ -51,6 +51,7 @@ class NetworkSource:
     # ("connecting", "connected", "listening", "disconnected", "stopped").
     connects: int = 0
     state: str = "idle"
+    label: str | None = None  # the name the user gave it (NAME=tcp://...), else the URL
     _poll_s: float = field(default=0.5, repr=False)
 
     @staticmethod

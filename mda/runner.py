@@ -268,6 +268,15 @@ class EmbeddedRunner:
                          for d in self.detectors if d.counters},
         )
 
+    @property
+    def max_event_ts(self) -> float | None:
+        """The newest event time seen (None before the first timed record)."""
+        return None if self._max_ts == float("-inf") else self._max_ts
+
+    @property
+    def watermark(self) -> float | None:
+        return None if self._watermark == float("-inf") else self._watermark
+
     # -- internals -------------------------------------------------------------------------
     def _prepared(self, source: Source, progress: Progress | None) -> Iterator[Decoded]:
         """One source's records after ingest's last step (ingest/prepare.py): a file (not
