@@ -50,6 +50,9 @@ class Source:
             return cls("-", None, sys.stdin.buffer)
         path = Path(name)
         if not path.is_file():
+            if name.startswith(("tcp://", "udp://")):
+                raise FileNotFoundError(f"{name} is a live feed, not a file: use mda live "
+                                        f"{name} (alerts as JSON lines) or mda serve {name}")
             raise FileNotFoundError(f"input not found: {name}")
         return cls(name, path.stat().st_size)
 

@@ -86,11 +86,14 @@ class SourceHealth:
     url: str
     messages: int = 0
     last_message: float | None = None  # wall-clock time of its last line
+    first_message: float | None = None
     ended: bool = False
     error: str | None = None
     _seconds: deque[list[float]] = field(default_factory=deque, repr=False)
 
     def note(self, t: float, n: int = 1) -> None:
+        if self.first_message is None:
+            self.first_message = t
         self.messages += n
         self.last_message = t
         sec = float(int(t))
@@ -100,10 +103,13 @@ class SourceHealth:
             self._seconds.append([sec, float(n)])
 
     def rate(self, now: float, window_s: float = 60.0) -> float:
-        """Lines per second over the last ``window_s``."""
+        """Lines per second over the last ``window_s`` (or since its first line)."""
         while self._seconds and self._seconds[0][0] < now - window_s:
             self._seconds.popleft()
-        return sum(c for _, c in self._seconds) / window_s
+        if self.first_message is None:
+            return 0.0
+        span = min(window_s, max(1.0, now - self.first_message))
+        return sum(c for _, c in self._seconds) / span
 
 
 class LiveFeed:

@@ -16,6 +16,7 @@ MODULES = (
     "mda.commands.streaming",  # mda kafka, ingest, worker, alerts
     "mda.commands.maps",  # mda map, assets, serve, export
     "mda.commands.exercise",  # mda exercise, demo
+    "mda.commands.live",  # mda live
 )
 
 
