@@ -6,8 +6,10 @@ nothing to install on a closed network, and the load is a handful of watch stati
 Where the picture comes from is a :class:`PictureSource`: anything with ``run(sink, stop)``
 that calls the sink's ``on_position``/``on_static``/``on_alert``/``on_clock`` until ``stop``
 is set. :class:`ReplaySource` replays files through the embedded runner at N times event time;
-a Kafka follower (the positions, static and alerts topics of the streaming shell) plugs in the
-same way. The state (:class:`PictureState`) is the sink.
+:class:`LiveFeedSource` reads live receiver feeds (TCP, UDP, stdin; mda/live.py) and shows each
+position as it arrives, with per-source health on ``/api/health``; a Kafka follower (the
+positions, static and alerts topics of the streaming shell) plugs in the same way. The state
+(:class:`PictureState`) is the sink.
 
 Security: bind 127.0.0.1 by default; with a token every request must carry it (header
 ``Authorization: Bearer T``, query ``?token=T``, or the ``mda_token`` cookie the page sets when
@@ -105,6 +107,8 @@ class PictureState:
         self.source_state = "idle"
         self._wall = clock  # acknowledgement times only
         self.zones = list(zones)
+        # Per-source feed health (a live source's), or None: what /api/health returns.
+        self.health: Callable[[], list[dict[str, Any]]] | None = None
         self._zone_fc = zone_features(self.zones, tolerance_deg=0.0005)
         self._zone_shapes: list[Any] = [z.geometry for z in self.zones]
 
@@ -148,7 +152,14 @@ class PictureState:
                 "alerts": len(self._alerts), "alerts_open": open_,
                 "alerts_unacknowledged": sum(1 for k in self._alerts if k not in self._acks),
                 "zones": len(self.zones), "seq": self._seq, "bounds": self._bounds(),
+                "feeds_in_outage": (None if self.health is None
+                                    else sum(1 for h in self.health() if h["outage"])),
             }
+
+    def health_doc(self) -> dict[str, Any]:
+        """Per-source feed health: state, messages, last message, rate, outage."""
+        return {"source": self.source, "source_state": self.source_state,
+                "sources": [] if self.health is None else self.health()}
 
     def _latest(self, since: float | None, until: float | None,
                 bbox: Bbox | None) -> list[PositionReport]:
@@ -337,6 +348,45 @@ class ReplaySource:
             sink.on_clock(summary.clock_ts)
 
 
+class LiveFeedSource:
+    """Live receiver feeds (``tcp://``, ``udp://``, ``-``; mda/live.py) through the embedded
+    runner: each position reaches the picture as it arrives, alerts as the detectors raise
+    them, the clock follows the watermark (which moves with the wall clock when the feed is
+    quiet). :meth:`health` is the feeds' health."""
+
+    name = "live"
+
+    def __init__(self, specs: Sequence[str], settings: Settings | None = None,
+                 geography: Any = None, clock: Callable[[], float] = time.time,
+                 outage_s: float = 60.0) -> None:
+        self.specs = list(specs)
+        self.settings = settings
+        self.geography = geography
+        self.clock = clock
+        self.outage_s = outage_s
+        self.feed: Any = None
+        self.summary: dict[str, Any] | None = None
+
+    def health(self) -> list[dict[str, Any]]:
+        return [] if self.feed is None else list(self.feed.health())
+
+    def run(self, sink: PictureSink, stop: threading.Event) -> None:
+        from mda.live import LiveFeed, open_live
+        from mda.records import Alert
+        from mda.runner import EmbeddedRunner
+
+        def alert(a: Alert) -> None:
+            sink.on_alert(a.to_dict())
+
+        runner = EmbeddedRunner(self.settings, on_alert=alert, geography=self.geography,
+                                on_watermark=sink.on_clock)
+        sink.use_vessel_info(runner.registry.info)
+        sources = [open_live(s, self.clock, stop) for s in self.specs]
+        self.feed = LiveFeed(runner, sources, clock=self.clock, outage_s=self.outage_s,
+                             on_record=sink.on_position)
+        self.summary = self.feed.run(stop).as_dict()
+
+
 # -- HTTP ------------------------------------------------------------------------------------
 
 def is_loopback(host: str) -> bool:
@@ -387,6 +437,7 @@ _PARAMS = {
     "/api/zones": {"bbox", "since", "until"},
     "/api/land": {"bbox"},
     "/api/status": set(),
+    "/api/health": set(),
     "/": set(),
 }
 _STATUSES = ("open", "closed", "retracted")
@@ -463,6 +514,9 @@ class PictureServer:
         """Run a source in a background thread, feeding the state."""
         state = self.state
         state.source = source.name
+        health = getattr(source, "health", None)
+        if callable(health):
+            state.health = health
 
         def target() -> None:
             state.source_state = "running"
@@ -622,6 +676,8 @@ def _handler(server: PictureServer) -> type[BaseHTTPRequestHandler]:
                            headers)
             elif path == "/api/status":
                 self._json(200, st.status())
+            elif path == "/api/health":
+                self._json(200, st.health_doc())
             elif path == "/api/vessels":
                 self._json(200, st.vessels(q.get("bbox"), q.get("since"), q.get("until")),
                            GEOJSON)

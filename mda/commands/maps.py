@@ -59,7 +59,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                     "detectors at --speed times event time. Binds 127.0.0.1 by default; on "
                     "any other address a token is required.")
     s.add_argument("inputs", nargs="*", metavar="INPUT",
-                   help="AIS input to replay (none: serve zones only, or follow Kafka)")
+                   help="AIS input to replay, or live feeds as mda live takes them "
+                        "(tcp://HOST:PORT, udp://[HOST]:PORT, -; NAME=SOURCE), shown as they "
+                        "arrive with their health on /api/health (none: serve zones only, or "
+                        "follow Kafka)")
     s.add_argument("--kafka", action="store_true",
                    help="follow the Kafka positions and alerts topics (mda ingest and mda "
                         "worker) instead of replaying inputs")
@@ -224,8 +227,15 @@ def _serve(args: argparse.Namespace) -> int:
     import secrets
 
     from maps.features import parse_time
-    from maps.server import PictureServer, PictureState, ReplaySource, is_loopback
-    from mda.commands.common import load_detection
+    from maps.server import (
+        LiveFeedSource,
+        PictureServer,
+        PictureState,
+        ReplaySource,
+        is_loopback,
+    )
+    from mda.commands.live import live_settings, open_sources
+    from mda.live import is_live_spec
 
     if args.refresh <= 0 or args.speed < 0:
         return _err("--refresh must be > 0 and --speed >= 0")
@@ -237,7 +247,15 @@ def _serve(args: argparse.Namespace) -> int:
     generated = False
     if not is_loopback(args.host) and not token:
         token, generated = secrets.token_urlsafe(24), True
-    settings, geography = load_detection(args)
+    live = [s for s in args.inputs if is_live_spec(s)]
+    if live and len(live) != len(args.inputs):
+        return _err("give either files to replay or live feeds, not both")
+    if live:
+        try:
+            open_sources(live, None)  # malformed addresses fail here, before the server starts
+        except ValueError as exc:
+            return _err(str(exc))
+    settings, geography = live_settings(args) if live else _load(args)
     zones = geography.zones.zones if geography.zones is not None else []
     state = PictureState(zones)
     cache = _cache(args)
@@ -254,10 +272,13 @@ def _serve(args: argparse.Namespace) -> int:
 
         server.run_source(KafkaFollower(bootstrap(args.bootstrap),
                                         Topics(prefix=args.topic_prefix)))
+    elif live:
+        server.run_source(LiveFeedSource(live, settings, geography))
     elif args.inputs:
         server.run_source(ReplaySource(args.inputs, settings, geography, args.speed, until))
     where = server.url + (f"?token={token}" if token else "")
     what = ("following the Kafka topics" if args.kafka else
+            f"live feeds {', '.join(live)}" if live else
             f"replaying {len(args.inputs)} input(s) at {args.speed:g}x event time"
             if args.inputs else "no input: zones only")
     print(f"mda: live picture at {where} ({what}); Ctrl-C stops", flush=True)
@@ -279,6 +300,12 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"mda: stopped; {status['vessels']:,} vessels, {status['alerts']:,} alerts, "
           f"event time {status['clock']}")
     return 0
+
+
+def _load(args: argparse.Namespace) -> tuple[Any, Any]:
+    from mda.commands.common import load_detection
+
+    return load_detection(args)
 
 
 def _export(args: argparse.Namespace) -> int:
