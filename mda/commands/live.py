@@ -52,10 +52,23 @@ def live_settings(args: argparse.Namespace) -> tuple[Any, Any]:
     from mda.live import LIVE_LATENESS_S
 
     settings, geography = load_detection(args)
-    if args.lateness is None:
+    if args.lateness is None and not _config_sets_lateness(getattr(args, "config", None)):
         settings = replace(settings, ingest=replace(settings.ingest,
                                                     allowed_lateness_s=LIVE_LATENESS_S))
     return settings, geography
+
+
+def _config_sets_lateness(config: str | None) -> bool:
+    """Whether the settings file names ``[ingest] allowed_lateness_s`` (it then wins over
+    the live default; ``--lateness`` wins over both)."""
+    if not config:
+        return False
+    import tomllib
+    from pathlib import Path
+
+    data = tomllib.loads(Path(config).read_text(encoding="utf-8"))  # already read once: valid
+    ingest = data.get("ingest")
+    return isinstance(ingest, dict) and "allowed_lateness_s" in ingest
 
 
 def open_sources(specs: list[str], stop: Any) -> list[Any]:

@@ -84,3 +84,28 @@ def test_a_vessel_that_goes_dark_opens_its_gap_on_the_wall_clock(shared: Path) -
     assert due < opened_at <= due + 15.0
     # Other vessels were heard while the dark one was silent.
     assert feed.health_of[0].messages > 1000
+
+
+def test_live_lateness_default_yields_to_the_settings_file_and_the_option(
+        tmp_path: Path) -> None:
+    import argparse
+
+    from mda.commands.common import add_detection_args
+    from mda.commands.live import live_settings
+    from mda.live import LIVE_LATENESS_S
+
+    p = argparse.ArgumentParser()
+    add_detection_args(p)
+    cfg = tmp_path / "mda.toml"
+    cfg.write_text("[ingest]\nallowed_lateness_s = 60.0\n", encoding="utf-8")
+    plain = tmp_path / "plain.toml"
+    plain.write_text("[gap]\nthreshold_h = 3.0\n", encoding="utf-8")
+
+    def lateness(*argv: str) -> float:
+        settings, _ = live_settings(p.parse_args(["--no-shore", *argv]))
+        return float(settings.ingest.allowed_lateness_s)
+
+    assert lateness() == LIVE_LATENESS_S
+    assert lateness("--config", str(plain)) == LIVE_LATENESS_S
+    assert lateness("--config", str(cfg)) == 60.0
+    assert lateness("--config", str(cfg), "--lateness", "5") == 5.0
