@@ -153,7 +153,6 @@ def test_live_picture_refreshes_and_shows_a_new_alert(
         chrome: Any, assets: AssetCache, tmp_path: Path) -> None:
     """``mda serve`` as a user runs it (a process, port 0, the committed sample at 3600x:
     alerts come 3 to 7 s after the start), watched by Chromium."""
-    from selenium.webdriver.common.by import By
 
     zones = tmp_path / "zones.geojson"
     zones.write_text(json.dumps({"type": "FeatureCollection", "features": [{
@@ -186,12 +185,18 @@ def test_live_picture_refreshes_and_shows_a_new_alert(
             "return null;"), sorted(first), timeout=20)
         assert new_id not in first
         assert chrome.execute_script("return MDA_LIVE.refreshes") > refreshes
-        item = chrome.find_element(By.CSS_SELECTOR, f'#mda-alerts li[data-alert-id="{new_id}"]')
-        assert item.text and "acknowledge" in item.text
-        assert "mda-new" in (item.get_attribute("class") or "") or not first
+        # The list is redrawn on every refresh, so each look-up is one script (no element
+        # handle kept across a refresh, which would go stale).
+        li = "document.querySelector('#mda-alerts li[data-alert-id=\"' + arguments[0] + '\"]')"
+        text, cls = chrome.execute_script(
+            f"var li = {li}; return li ? [li.innerText, li.className] : [null, null]", new_id)
+        assert text and "acknowledge" in text
+        assert "mda-new" in (cls or "") or not first
         # Its marker is on the map; acknowledging it greys it out in the list.
         assert chrome.execute_script("return !!MDA_PICTURE.alertById(arguments[0])", new_id)
-        item.find_element(By.CSS_SELECTOR, "button.mda-ack").click()
+        assert chrome.execute_script(
+            f"var li = {li}, b = li && li.querySelector('button.mda-ack');"
+            " if (!b) return false; b.click(); return true;", new_id)
         wait_for(chrome, "var li = document.querySelector('#mda-alerts li[data-alert-id=\"'"
                          " + arguments[0] + '\"]'); return li && li.classList.contains("
                          "'mda-acked')", new_id)
