@@ -84,7 +84,7 @@ def test_two_workers_with_rendezvous_agree_with_replay(kafka: LocalKafka, tmp_pa
                             tmp_path / f"w{i}.log", "--ports", ports(shared))
                for i in range(2)]
     try:
-        assert wait_for(lambda: final_alerts(kafka.bootstrap, p) == want, timeout_s=180), (
+        assert wait_for(lambda: final_alerts(kafka.bootstrap, p) == want, timeout_s=360), (
             sorted(set(final_alerts(kafka.bootstrap, p).items()) ^ set(want.items()))[:10])
     finally:
         for w in workers:
@@ -106,7 +106,7 @@ def test_a_killed_worker_restarts_without_losing_or_duplicating_alerts(
     worker = start_worker(kafka.bootstrap, p, f"{p}-w", tmp_path / "w", tmp_path / "w.log",
                           "--ports", ports(shared))
     try:
-        assert wait_for(lambda: final_alerts(kafka.bootstrap, p) == want, timeout_s=180), (
+        assert wait_for(lambda: final_alerts(kafka.bootstrap, p) == want, timeout_s=360), (
             sorted(set(final_alerts(kafka.bootstrap, p).items()) ^ set(want.items()))[:10])
     finally:
         stop(worker)
