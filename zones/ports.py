@@ -200,10 +200,7 @@ class PortIndex:
         if len(times) < _OBSERVED_MIN:
             return None
         del self._observations[key]
-        self._observed_cells.add(key)
-        port = Port(OBSERVED_NAME, clat, clon, None, "observed")
-        self.add(port)
-        return port
+        return self._learned(key, clat, clon)
 
     def observe_stop(self, lat: float, lon: float, mmsi: int) -> Port | None:
         """Vessel ``mmsi`` was seen stopped here (speed under half a knot, whatever its
@@ -222,6 +219,10 @@ class PortIndex:
         if len(who) < _STOP_MIN_VESSELS:
             return None
         del self._stops[key]
+        return self._learned(key, clat, clon)
+
+    def _learned(self, key: tuple[int, int], clat: float, clon: float) -> Port:
+        """A ~1 km cell becomes an observed anchorage at its centre (learned once)."""
         self._observed_cells.add(key)
         port = Port(OBSERVED_NAME, clat, clon, None, "observed")
         self.add(port)
