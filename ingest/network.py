@@ -1,8 +1,9 @@
-"""Live sources: a TCP feed (reconnecting with backoff, TCP keep-alive), a UDP listener, and
-standard input read line by line. They yield raw lines like file sources, and
-:meth:`timed_lines` yields each with the wall-clock UTC time it was received (from an
-injectable clock), which the decoder gives a sentence that carries no time of its own
-(``NmeaDecoder.arrival``; tag-block and prefix times win). The caller's decoder does the rest.
+"""Live sources: a TCP feed (reconnecting with backoff, TCP keep-alive), a UDP listener, a
+gpsd daemon's raw NMEA (``gpsd://HOST[:2947]``), and standard input read line by line. They
+yield raw lines like file sources, and :meth:`timed_lines` yields each with the wall-clock
+UTC time it was received (from an injectable clock), which the decoder gives a sentence that
+carries no time of its own (``NmeaDecoder.arrival``; tag-block and prefix times win). The
+caller's decoder does the rest.
 """
 
 from __future__ import annotations
@@ -18,7 +19,12 @@ from typing import BinaryIO
 
 Clock = Callable[[], float]  # wall-clock UTC, seconds since the epoch
 
-LIVE_PREFIXES = ("tcp://", "udp://")
+LIVE_PREFIXES = ("tcp://", "udp://", "gpsd://")
+GPSD_PORT = 2947
+# gpsd's watch command asking for the raw NMEA/AIVDM stream of every device as received
+# (gpsd_json(5): raw=1 "reports the unprocessed NMEA or AIVDM data stream"; a request is
+# "?" COMMAND "=" JSON, ended by ";" or a newline).
+GPSD_WATCH = b'?WATCH={"enable":true,"raw":1};\n'
 
 
 def is_live(name: str) -> bool:
@@ -38,7 +44,9 @@ def _keepalive(sock: socket.socket) -> None:
 
 @dataclass
 class NetworkSource:
-    """``tcp://HOST:PORT`` (connect to a feed) or ``udp://[HOST]:PORT`` (listen)."""
+    """``tcp://HOST:PORT`` (connect to a feed), ``udp://[HOST]:PORT`` (listen) or
+    ``gpsd://HOST[:PORT]`` (connect to gpsd, port 2947 by default, and ask for its raw NMEA
+    with :data:`GPSD_WATCH`, again on every reconnection; a client like tcp)."""
 
     name: str
     idle_timeout_s: float | None = None  # stop after this long without data (tests, batches)
@@ -52,6 +60,8 @@ class NetworkSource:
     connects: int = 0
     state: str = "idle"
     label: str | None = None  # the name the user gave it (NAME=tcp://...), else the URL
+    protocol_lines: int = 0  # gpsd: its JSON reports, skipped (not AIS, not rejects)
+    notice: str | None = None  # gpsd: the message of its last ERROR report
     _poll_s: float = field(default=0.5, repr=False)
 
     @staticmethod
@@ -60,9 +70,12 @@ class NetworkSource:
 
     def _addr(self) -> tuple[str, int]:
         rest = self.name.split("://", 1)[1]
+        if self.name.startswith("gpsd://") and ":" not in rest:
+            rest = f"{rest or 'localhost'}:{GPSD_PORT}"
         host, _, port = rest.rpartition(":")
         if not port.isdigit():
-            raise ValueError(f"{self.name}: expected tcp://HOST:PORT or udp://[HOST]:PORT")
+            raise ValueError(f"{self.name}: expected tcp://HOST:PORT, udp://[HOST]:PORT or "
+                             "gpsd://HOST[:PORT]")
         return host or ("0.0.0.0" if self.name.startswith("udp") else "127.0.0.1"), int(port)
 
     def position(self) -> int:
@@ -86,6 +99,8 @@ class NetworkSource:
         try:
             if self.name.startswith("udp://"):
                 yield from self._udp()
+            elif self.name.startswith("gpsd://"):
+                yield from self._gpsd(self._tcp())
             else:
                 yield from self._tcp()
         finally:
@@ -135,9 +150,16 @@ class NetworkSource:
                 backoff = min(backoff * 2, self.max_backoff_s)
                 continue
             backoff = 0.5
+            _keepalive(sock)
+            try:
+                self._connected(sock)
+            except OSError:
+                sock.close()
+                self.state = "disconnected"
+                self._wait(backoff)
+                continue
             self.connects += 1
             self.state = "connected"
-            _keepalive(sock)
             poll = self.idle_timeout_s or 30.0
             if self.stop is not None:
                 poll = min(poll, self._poll_s)
@@ -172,6 +194,33 @@ class NetworkSource:
             if carry:
                 yield t, carry
                 carry = b""
+
+    def _connected(self, sock: socket.socket) -> None:
+        """On each new TCP connection, before reading: gpsd is asked for its raw NMEA."""
+        if self.name.startswith("gpsd://"):
+            sock.sendall(GPSD_WATCH)
+
+    def _gpsd(self, lines: Iterator[tuple[float, bytes]]) -> Iterator[tuple[float, bytes]]:
+        """gpsd's own JSON reports (``{"class":"VERSION",...}``, ``DEVICES``, ``WATCH``,
+        ``TPV``, ...) are protocol, not AIS: not yielded nor rejected but counted in
+        ``protocol_lines``; the message of its last ``ERROR`` report is kept in ``notice``."""
+        for t, line in lines:
+            if line.lstrip()[:1] == b"{":
+                self.protocol_lines += 1
+                if b'"ERROR"' in line:
+                    self._error_report(line)
+                continue
+            yield t, line
+
+    def _error_report(self, line: bytes) -> None:
+        import json
+
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            return
+        if isinstance(obj, dict) and obj.get("class") == "ERROR":
+            self.notice = f"gpsd: {obj.get('message', 'error')}"
 
 
 @dataclass

@@ -1,12 +1,12 @@
 """The live path: several receiver feeds into one embedded runner, in one process.
 
-Each source (``tcp://HOST:PORT``, ``udp://[HOST]:PORT``, ``-`` for stdin; ``NAME=SOURCE`` names
-it) is read in its own thread; every line is stamped with the wall-clock time it arrived
-(ingest/network.py, from an injectable clock) and queued. One loop decodes the lines (a
-sentence without a time of its own takes its arrival time; a tag-block or prefix time wins),
-feeds the runner, and moves time on when the feed is quiet: the watermark follows the wall
-clock from the newest event time seen (like Flink's ``withIdleness`` or Kafka Streams'
-wall-clock punctuation), so a vessel that goes dark opens its gap on time even when few
+Each source (``tcp://HOST:PORT``, ``udp://[HOST]:PORT``, ``gpsd://HOST[:2947]``, ``-`` for
+stdin; ``NAME=SOURCE`` names it) is read in its own thread; every line is stamped with the
+wall-clock time it arrived (ingest/network.py, from an injectable clock) and queued. One loop
+decodes the lines (a sentence without a time of its own takes its arrival time; a tag-block or
+prefix time wins), feeds the runner, and moves time on when the feed is quiet: the watermark
+follows the wall clock from the newest event time seen (like Flink's ``withIdleness`` or Kafka
+Streams' wall-clock punctuation), so a vessel that goes dark opens its gap on time even when few
 messages come. The detectors stay pure: the runner calls their ``advance(watermark)``.
 
 Feed health is data (:meth:`LiveFeed.health`): per source its state, messages, the time of
@@ -43,7 +43,8 @@ class LiveSource(Protocol):
 
 
 def is_live_spec(spec: str) -> bool:
-    """Whether ``spec`` names a live source: ``tcp://``, ``udp://``, ``-``, or ``NAME=`` one."""
+    """Whether ``spec`` names a live source: ``tcp://``, ``udp://``, ``gpsd://``, ``-``, or a
+    ``NAME=`` one."""
     _, target = split_name(spec)
     return target == "-" or is_live(target)
 
@@ -63,7 +64,8 @@ def open_live(spec: str, clock: Clock = time.time, stop: threading.Event | None 
     if target == "-":
         return StdinSource(name=name, clock=clock)
     if not is_live(target):
-        raise ValueError(f"{spec}: not a live source (tcp://HOST:PORT, udp://[HOST]:PORT, -)")
+        raise ValueError(f"{spec}: not a live source (tcp://HOST:PORT, udp://[HOST]:PORT, "
+                         "gpsd://HOST[:PORT], -)")
     src = NetworkSource(target, idle_timeout_s=idle_timeout_s, clock=clock, stop=stop)
     src._addr()  # a malformed address fails now, not in a reader thread
     src.label = name
@@ -183,7 +185,9 @@ class LiveFeed:
     # -- health ----------------------------------------------------------------------------
     def health(self, now: float | None = None) -> list[dict[str, Any]]:
         """Per source: state, messages, last message time, rate (lines/s over the last
-        minute), outage (no line for ``outage_s``, or the source ended or failed)."""
+        minute), outage (no line for ``outage_s``, or the source ended or failed); for gpsd
+        also ``protocol_lines`` (its JSON reports, skipped: not messages, not rejects) and
+        ``notice`` (its last ERROR report)."""
         t = self.clock() if now is None else now
         out = []
         for src, h in zip(self.sources, self.health_of, strict=True):
@@ -198,6 +202,9 @@ class LiveFeed:
                 "rate_per_s": round(h.rate(t), 2),
                 "outage": outage,
             })
+            if src.name.startswith("gpsd://"):
+                out[-1]["protocol_lines"] = getattr(src, "protocol_lines", 0)
+                out[-1]["notice"] = getattr(src, "notice", None)
         return out
 
     # -- running ---------------------------------------------------------------------------

@@ -12,15 +12,16 @@ from pathlib import Path
 from typing import Any, TextIO
 
 SOURCES_HELP = ("tcp://HOST:PORT (connect to a feed; reconnects with backoff), "
-                "udp://[HOST]:PORT (listen; rtl-ais sends to 10110), or - (stdin); "
-                "NAME=SOURCE names it. Several at once.")
+                "udp://[HOST]:PORT (listen; rtl-ais sends to 10110), gpsd://HOST[:PORT] "
+                "(gpsd's raw NMEA; port 2947 by default), or - (stdin); NAME=SOURCE names "
+                "it. Several at once.")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from mda.commands.common import add_detection_args
 
     p = sub.add_parser(
-        "live", help="detect on live receiver feeds (TCP, UDP, stdin); alerts as JSON lines",
+        "live", help="detect on live receiver feeds (TCP, UDP, gpsd, stdin); alerts as JSON lines",
         description="Read live AIS feeds (plain !AIVDM sentences as rtl-ais, AIS-catcher, "
                     "gpsd or OpenCPN send them, or tag-blocked) in one process, run every "
                     "detector, and write alerts as JSON lines as they happen (the format of "
@@ -78,7 +79,8 @@ def open_sources(specs: list[str], stop: Any) -> list[Any]:
     bad = [s for s in specs if not is_live_spec(s)]
     if bad:
         raise ValueError(f"not a live source: {', '.join(bad)} (tcp://HOST:PORT, "
-                         "udp://[HOST]:PORT or -; for files use mda replay)")
+                         "udp://[HOST]:PORT, gpsd://HOST[:PORT] or -; for files use mda "
+                         "replay)")
     if sum(1 for s in specs if s.rpartition("=")[2] == "-") > 1:
         raise ValueError("stdin (-) can be given once")
     return [open_live(s, stop=stop) for s in specs]

@@ -60,7 +60,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                     "any other address a token is required.")
     s.add_argument("inputs", nargs="*", metavar="INPUT",
                    help="AIS input to replay, or live feeds as mda live takes them "
-                        "(tcp://HOST:PORT, udp://[HOST]:PORT, -; NAME=SOURCE), shown as they "
+                        "(tcp://HOST:PORT, udp://[HOST]:PORT, gpsd://HOST[:PORT], -; "
+                        "NAME=SOURCE), shown as they "
                         "arrive with their health on /api/health (none: serve zones only, or "
                         "follow Kafka)")
     s.add_argument("--kafka", action="store_true",

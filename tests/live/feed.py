@@ -9,7 +9,7 @@ import gzip
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -108,6 +108,16 @@ class FeedServer:
             c.close()
 
 
+def wait_until(cond: Callable[[], object], timeout: float = 10.0) -> bool:
+    """Poll ``cond`` every 50 ms until it is true (True) or ``timeout`` s pass (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def free_udp_port() -> int:
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", 0))
@@ -127,3 +137,76 @@ def send_udp(port: int, lines: Sequence[bytes], per_datagram: int = 5,
             time.sleep(interval_s)
     finally:
         s.close()
+
+
+GPSD_VERSION = (b'{"class":"VERSION","release":"3.25","rev":"3.25","proto_major":3,'
+                b'"proto_minor":15}')
+GPSD_DEVICES = (b'{"class":"DEVICES","devices":[{"class":"DEVICE","path":"/dev/ttyUSB0",'
+                b'"driver":"AIVDM","activated":"2016-03-31T00:00:00.000Z","flags":1,'
+                b'"native":0,"bps":38400,"parity":"N","stopbits":1,"cycle":1.00}]}')
+GPSD_WATCH_REPLY = (b'{"class":"WATCH","enable":true,"json":false,"nmea":false,"raw":1,'
+                    b'"scaled":false,"timing":false,"split24":false,"pps":false}')
+GPSD_TPV = b'{"class":"TPV","device":"/dev/ttyUSB0","mode":1}'
+
+
+class FakeGpsd(FeedServer):
+    """A tiny gpsd on 127.0.0.1 (gpsd_json(5)): on connect it sends its VERSION report, then
+    waits for a ``?WATCH={...}`` request line. Only when the request enables watching with
+    ``raw`` 1 does it answer DEVICES and WATCH and stream ``lines`` (the raw NMEA, as gpsd
+    relays it) with a JSON report (TPV) after every ``json_every`` sentences; any other
+    request gets an ERROR report and nothing more. ``requests`` keeps what clients sent;
+    ``json_sent`` counts the JSON lines sent."""
+
+    def __init__(self, lines: Sequence[bytes], port: int = 0, json_every: int = 50) -> None:
+        self.json_every = json_every
+        self.requests: list[bytes] = []
+        self.json_sent = 0
+        self.streamed = 0
+        super().__init__(lines, port=port)
+
+    @property
+    def url(self) -> str:
+        return f"gpsd://127.0.0.1:{self.port}"
+
+    def _send_json(self, conn: socket.socket, obj: bytes) -> None:
+        conn.sendall(obj + b"\r\n")
+        self.json_sent += 1
+
+    def _client(self, conn: socket.socket) -> None:
+        import json
+
+        stop = self._stop
+        try:
+            self._send_json(conn, GPSD_VERSION)
+            conn.settimeout(5.0)
+            request = b""
+            while b"\n" not in request and len(request) < 200:
+                chunk = conn.recv(256)
+                if not chunk:
+                    return
+                request += chunk
+            line = request.split(b"\n", 1)[0].strip()
+            self.requests.append(line)
+            ok = False
+            if line.startswith(b"?WATCH=") and line.endswith(b";"):
+                with contextlib.suppress(ValueError):
+                    arg = json.loads(line[len(b"?WATCH="):-1])
+                    ok = arg.get("enable") is True and arg.get("raw") == 1
+            if not ok:
+                self._send_json(conn, b'{"class":"ERROR","message":"Unrecognized request"}')
+                return
+            self._send_json(conn, GPSD_DEVICES)
+            self._send_json(conn, GPSD_WATCH_REPLY)
+            for i in range(0, len(self.lines), self.json_every):
+                if stop.is_set():
+                    return
+                chunk_lines = self.lines[i:i + self.json_every]
+                conn.sendall(b"".join(x + b"\r\n" for x in chunk_lines))
+                self.streamed += len(chunk_lines)
+                self._send_json(conn, GPSD_TPV)
+            while not stop.is_set():
+                time.sleep(0.05)
+        except OSError:
+            pass
+        finally:
+            conn.close()

@@ -18,16 +18,7 @@ from mda.records import TIME_ARRIVAL, PositionReport
 from mda.runner import EmbeddedRunner
 from mda.settings import preset_settings
 from tests.helpers import REPO
-from tests.live.feed import FeedServer, capture, free_udp_port, send_udp
-
-
-def _wait(cond: object, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():  # type: ignore[operator]
-            return True
-        time.sleep(0.05)
-    return False
+from tests.live.feed import FeedServer, capture, free_udp_port, send_udp, wait_until
 
 
 def test_mda_live_subprocess_receives_positions_and_stops_on_sigterm(
@@ -88,14 +79,14 @@ def test_tcp_reconnects_after_the_server_restarts_and_udp_joins(shared: Path) ->
     th.start()
     second: FeedServer | None = None
     try:
-        assert _wait(lambda: feed.health_of[0].messages >= 2000)
+        assert wait_until(lambda: feed.health_of[0].messages >= 2000)
         first.close()  # the feed goes away ...
         time.sleep(1.0)
         second = FeedServer(lines[2000:4000], port=port)  # ... and comes back on its port
-        assert _wait(lambda: feed.health_of[0].messages >= 4000, 15.0), feed.health()
-        assert _wait(lambda: sources[1].state == "listening")
+        assert wait_until(lambda: feed.health_of[0].messages >= 4000, 15.0), feed.health()
+        assert wait_until(lambda: sources[1].state == "listening")
         send_udp(udp_port, lines[4000:6000])
-        assert _wait(lambda: feed.health_of[1].messages >= 1900)
+        assert wait_until(lambda: feed.health_of[1].messages >= 1900)
     finally:
         stop.set()
         th.join(timeout=10)
