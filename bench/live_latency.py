@@ -1,0 +1,256 @@
+"""Benchmark: alert latency on a live paced feed (issue 10).
+
+Run by hand (never gates CI):
+
+    .venv/bin/python bench/live_latency.py [--rates 1000 20000] [--duration 30] [--json OUT]
+
+For each rate, a TCP feed server on 127.0.0.1 (started here) streams the Vernon capture's
+sentences (receive-time prefixes removed: what a receiver sends) at that many sentences per
+second, cycling through the capture, and injects a *probe* every ``--probe-every`` seconds: an
+AIS type-1 position report (built with pyais's encoder) from a fresh MMSI whose MID is not
+allocated (200xxxxxx). That one sentence proves an event: the spoofing detector raises an
+``invalid_mmsi`` alert on it. The latency of a probe is the wall time from the moment the
+sentence was written to the socket to the moment its alert is seen:
+
+* ``serve``: ``mda serve tcp://...`` as a user runs it (a process, port 0); this script polls
+  ``GET /api/alerts?kind=spoofing`` every ``--poll`` seconds (the poll interval is part of
+  the figure);
+* ``live``: ``mda live tcp://... --alerts -``; this script reads its standard output (JSON
+  lines) as they come.
+
+Both are the embedded path (one process, no broker). The figures are the median and p99 over
+the probes of one run, with the probes never seen (lost) counted; the processor's own count of
+lines received is checked against what was sent, so a processor that falls behind shows. The
+machine is shared and noisy: figures are from one run, on whatever else the machine was doing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+SHARED = Path(os.environ.get("MDA_SHARED_DATA", REPO.parent / "shared" / "data"))
+PROBE_MID = 200  # not an allocated MID: a vessel with it gets an invalid_mmsi alert
+
+
+def probe_sentence(mmsi: int) -> bytes:
+    """A type-1 position report of ``mmsi`` off Puerto Rico, as one !AIVDM sentence."""
+    from pyais.encode import encode_dict
+
+    (sentence,) = encode_dict({"type": 1, "mmsi": mmsi, "lat": 18.6, "lon": -66.4,
+                               "speed": 8.0, "course": 90.0, "heading": 90},
+                              talker_id="AI")
+    return sentence.encode()
+
+
+class PacedFeed:
+    """A TCP feed server on 127.0.0.1: to its first client, ``rate`` sentences per second
+    (written in 10 ms slices) cycling through ``lines``, and a probe every ``probe_every``
+    seconds after ``warmup_s``; ``probes`` maps each probe's MMSI to the wall time its
+    sentence was written."""
+
+    def __init__(self, lines: list[bytes], rate: float, probe_every: float,
+                 warmup_s: float) -> None:
+        self.lines = lines
+        self.rate = rate
+        self.probe_every = probe_every
+        self.warmup_s = warmup_s
+        self.probes: dict[int, float] = {}
+        self.sent = 0
+        self.elapsed = 0.0
+        self.connected = threading.Event()
+        self.stop = threading.Event()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1)
+        self.port = int(self.sock.getsockname()[1])
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        conn, _ = self.sock.accept()
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.connected.set()
+        lines, n_lines = self.lines, len(self.lines)
+        t0 = time.monotonic()
+        next_probe = t0 + self.warmup_s
+        k = 0
+        try:
+            while not self.stop.is_set():
+                now = time.monotonic()
+                due = int((now - t0) * self.rate) - self.sent
+                if due > 0:
+                    i = self.sent % n_lines
+                    chunk = lines[i:i + due]
+                    while len(chunk) < due:
+                        chunk += lines[:due - len(chunk)]
+                    conn.sendall(b"".join(x + b"\r\n" for x in chunk))
+                    self.sent += due
+                if now >= next_probe:
+                    mmsi = PROBE_MID * 1_000_000 + k
+                    k += 1
+                    data = probe_sentence(mmsi) + b"\r\n"
+                    conn.sendall(data)
+                    self.probes[mmsi] = time.time()
+                    next_probe += self.probe_every
+                time.sleep(0.01)
+        except OSError:
+            pass
+        finally:
+            self.elapsed = time.monotonic() - t0
+            conn.close()
+            self.sock.close()
+
+
+def _start(cmd: list[str]) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _get(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def run_serve(feed: PacedFeed, duration: float, poll: float,
+              extra: list[str]) -> tuple[dict[int, float], dict[str, Any]]:
+    proc = _start([sys.executable, "-m", "mda.cli", "serve", f"tcp://127.0.0.1:{feed.port}",
+                   "--port", "0", *extra])
+    seen: dict[int, float] = {}
+    try:
+        assert proc.stdout is not None
+        banner = proc.stdout.readline()
+        m = re.search(r"(http://127\.0\.0\.1:\d+/)", banner)
+        if not m:
+            raise SystemExit(f"mda serve did not start: {banner}{proc.stderr.read()}")  # type: ignore[union-attr]
+        base = m.group(1)
+        if not feed.connected.wait(30):
+            raise SystemExit("mda serve did not connect to the feed")
+        end = time.monotonic() + duration
+        while time.monotonic() < end + 3.0:
+            if time.monotonic() >= end:
+                feed.stop.set()
+            fc = _get(base + "api/alerts?kind=spoofing")
+            now = time.time()
+            for f in fc["features"]:
+                p = f["properties"]
+                mmsi = p.get("mmsi")
+                if f["geometry"]["type"] == "Point" and mmsi in feed.probes and mmsi not in seen:
+                    seen[mmsi] = now
+            if feed.stop.is_set() and len(seen) == len(feed.probes):
+                break
+            time.sleep(poll)
+        (health,) = _get(base + "api/health")["sources"]
+    finally:
+        feed.stop.set()
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    return seen, {"received": health["messages"]}
+
+
+def run_live(feed: PacedFeed, duration: float, extra: list[str],
+             stats: Path) -> tuple[dict[int, float], dict[str, Any]]:
+    proc = _start([sys.executable, "-m", "mda.cli", "live", f"tcp://127.0.0.1:{feed.port}",
+                   "--alerts", "-", "--stats", str(stats), "--status-every", "0", *extra])
+    seen: dict[int, float] = {}
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            now = time.time()
+            mmsi = json.loads(line).get("mmsi")
+            if mmsi in feed.probes and mmsi not in seen:
+                seen[mmsi] = now
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        if not feed.connected.wait(30):
+            raise SystemExit("mda live did not connect to the feed")
+        end = time.monotonic() + duration
+        while time.monotonic() < end:
+            time.sleep(0.1)
+        feed.stop.set()
+        deadline = time.monotonic() + 3.0
+        while time.monotonic() < deadline and len(seen) < len(feed.probes):
+            time.sleep(0.05)
+    finally:
+        feed.stop.set()
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+        reader.join(timeout=5)
+    out = json.loads(stats.read_text())
+    return seen, {"received": out["health"][0]["messages"]}
+
+
+def percentile(xs: list[float], q: float) -> float:
+    s = sorted(xs)
+    return s[max(0, math.ceil(q * len(s)) - 1)]
+
+
+def main() -> int:
+    from tests.live.feed import capture
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rates", type=float, nargs="+", default=[1000.0, 20000.0])
+    ap.add_argument("--paths", nargs="+", choices=["serve", "live"], default=["serve", "live"])
+    ap.add_argument("--duration", type=float, default=30.0, help="seconds of feed per run")
+    ap.add_argument("--probe-every", type=float, default=0.2)
+    ap.add_argument("--warmup", type=float, default=3.0)
+    ap.add_argument("--poll", type=float, default=0.02, help="serve: /api/alerts poll (s)")
+    ap.add_argument("--no-shore", action="store_true", help="pass --no-shore to mda")
+    ap.add_argument("--json", type=Path, help="write the figures as JSON")
+    args = ap.parse_args()
+    lines = [s for _, s in capture(SHARED)]
+    extra = ["--no-shore"] if args.no_shore else []
+    results = []
+    print(f"capture: {len(lines):,} sentences; probes every {args.probe_every} s after "
+          f"{args.warmup} s; {args.duration} s per run; machine load "
+          f"{os.getloadavg()[0]:.2f}", flush=True)
+    for rate in args.rates:
+        for path in args.paths:
+            feed = PacedFeed(lines, rate, args.probe_every, args.warmup)
+            if path == "serve":
+                seen, info = run_serve(feed, args.duration, args.poll, extra)
+            else:
+                seen, info = run_live(feed, args.duration, extra,
+                                      REPO / ".cache" / "bench_live_stats.json")
+            feed.thread.join(timeout=5)
+            lat = [seen[m] - t for m, t in feed.probes.items() if m in seen]
+            row = {"path": path, "rate_per_s": rate, "sent": feed.sent + len(feed.probes),
+                   "sent_rate_per_s": round(feed.sent / max(feed.elapsed, 1e-9)),
+                   "received": info["received"], "probes": len(feed.probes),
+                   "lost": len(feed.probes) - len(lat),
+                   "median_s": round(statistics.median(lat), 3) if lat else None,
+                   "p99_s": round(percentile(lat, 0.99), 3) if lat else None,
+                   "max_s": round(max(lat), 3) if lat else None}
+            results.append(row)
+            print(f"{path:5s} {rate:>8,.0f}/s  sent {row['sent']:>9,} "
+                  f"({row['sent_rate_per_s']:,}/s), received {row['received']:>9,}; "
+                  f"{row['probes']} probes, {row['lost']} lost; latency median "
+                  f"{row['median_s']} s, p99 {row['p99_s']} s, max {row['max_s']} s",
+                  flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
