@@ -373,10 +373,21 @@ class SpoofingDetector(Detector[SpoofingSettings]):
         self._expiry.push(t + self._episode_s, (mmsi, "jump"))
 
     def _glitch(self, t: float, mmsi: int) -> bool:
+        """Whether ``glitch_vessels`` MMSIs (this one included) jumped within
+        ``glitch_window_s`` of ``t``. Newest jumps first, stopping once enough are found: a
+        storm of jumps (a receiver glitch, a feed replayed fast) costs a few steps, not a scan
+        of every jump of the last hour for every jump."""
         w = self.settings.glitch_window_s
-        near = {m for tj, m in self._jump_times if abs(tj - t) <= w}
-        near.add(mmsi)
-        return len(near) >= self.settings.glitch_vessels
+        need = self.settings.glitch_vessels
+        near = {mmsi}
+        if len(near) >= need:
+            return True
+        for tj, m in reversed(self._jump_times):
+            if abs(tj - t) <= w and m not in near:
+                near.add(m)
+                if len(near) >= need:
+                    return True
+        return False
 
     def _resolve(self, mmsi: int, ident: _Identity, how: str, t: float,
                  out: list[Alert]) -> None:
