@@ -13,8 +13,8 @@ allocated (200xxxxxx). That one sentence proves an event: the spoofing detector 
 sentence was written to the socket to the moment its alert is seen:
 
 * ``serve``: ``mda serve tcp://...`` as a user runs it (a process, port 0); this script polls
-  ``GET /api/alerts?kind=spoofing`` every ``--poll`` seconds (the poll interval is part of
-  the figure);
+  ``GET /api/alerts?kind=spoofing&since=<a minute ago>`` every ``--poll`` seconds (the poll
+  interval is part of the figure);
 * ``live``: ``mda live tcp://... --alerts -``; this script reads its standard output (JSON
   lines) as they come.
 
@@ -39,6 +39,7 @@ import sys
 import threading
 import time
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -147,7 +148,10 @@ def run_serve(feed: PacedFeed, duration: float, poll: float,
         while time.monotonic() < end + 3.0:
             if time.monotonic() >= end:
                 feed.stop.set()
-            fc = _get(base + "api/alerts?kind=spoofing")
+            # Alerts active in the last minute (what a client that polls often asks for,
+            # rather than the whole list each time).
+            since = datetime.fromtimestamp(time.time() - 60, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            fc = _get(base + f"api/alerts?kind=spoofing&since={since}")
             now = time.time()
             for f in fc["features"]:
                 p = f["properties"]
@@ -158,11 +162,12 @@ def run_serve(feed: PacedFeed, duration: float, poll: float,
                 break
             time.sleep(poll)
         (health,) = _get(base + "api/health")["sources"]
+        status = _get(base + "api/status")
     finally:
         feed.stop.set()
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=30)
-    return seen, {"received": health["messages"]}
+    return seen, {"received": health["messages"], "alerts": status["alerts"]}
 
 
 def run_live(feed: PacedFeed, duration: float, extra: list[str],
@@ -197,7 +202,7 @@ def run_live(feed: PacedFeed, duration: float, extra: list[str],
         proc.communicate(timeout=30)
         reader.join(timeout=5)
     out = json.loads(stats.read_text())
-    return seen, {"received": out["health"][0]["messages"]}
+    return seen, {"received": out["health"][0]["messages"], "alerts": sum(out["alerts"].values())}
 
 
 def percentile(xs: list[float], q: float) -> float:
@@ -236,14 +241,16 @@ def main() -> int:
             lat = [seen[m] - t for m, t in feed.probes.items() if m in seen]
             row = {"path": path, "rate_per_s": rate, "sent": feed.sent + len(feed.probes),
                    "sent_rate_per_s": round(feed.sent / max(feed.elapsed, 1e-9)),
-                   "received": info["received"], "probes": len(feed.probes),
+                   "received": info["received"], "alerts": info["alerts"],
+                   "probes": len(feed.probes),
                    "lost": len(feed.probes) - len(lat),
                    "median_s": round(statistics.median(lat), 3) if lat else None,
                    "p99_s": round(percentile(lat, 0.99), 3) if lat else None,
                    "max_s": round(max(lat), 3) if lat else None}
             results.append(row)
             print(f"{path:5s} {rate:>8,.0f}/s  sent {row['sent']:>9,} "
-                  f"({row['sent_rate_per_s']:,}/s), received {row['received']:>9,}; "
+                  f"({row['sent_rate_per_s']:,}/s), received {row['received']:>9,}, "
+                  f"{row['alerts']:,} alerts; "
                   f"{row['probes']} probes, {row['lost']} lost; latency median "
                   f"{row['median_s']} s, p99 {row['p99_s']} s, max {row['max_s']} s",
                   flush=True)
