@@ -96,6 +96,14 @@ class NetworkSource:
 
     def timed_lines(self) -> Iterator[tuple[float, bytes]]:
         """(arrival time, raw line) pairs; the time is taken when the bytes are received."""
+        for t, chunk in self.timed_chunks():
+            for line in chunk:
+                yield t, line
+
+    def timed_chunks(self) -> Iterator[tuple[float, list[bytes]]]:
+        """(arrival time, the complete lines of one receive): what :meth:`timed_lines`
+        yields, a receive at a time (a live loop queues one item per receive, not per
+        line)."""
         try:
             if self.name.startswith("udp://"):
                 yield from self._udp()
@@ -106,7 +114,7 @@ class NetworkSource:
         finally:
             self.state = "stopped"
 
-    def _udp(self) -> Iterator[tuple[float, bytes]]:
+    def _udp(self) -> Iterator[tuple[float, list[bytes]]]:
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(self._addr())
@@ -127,13 +135,11 @@ class NetworkSource:
                         return
                     continue
                 idle_since = time.monotonic()
-                t = clock()
-                for line in data.splitlines():
-                    yield t, line
+                yield clock(), data.splitlines()
         finally:
             sock.close()
 
-    def _tcp(self) -> Iterator[tuple[float, bytes]]:
+    def _tcp(self) -> Iterator[tuple[float, list[bytes]]]:
         backoff = 0.5
         idle_since = time.monotonic()
         clock = self.clock
@@ -174,7 +180,7 @@ class NetworkSource:
                         if (self.idle_timeout_s is not None
                                 and time.monotonic() - idle_since >= self.idle_timeout_s):
                             if carry:
-                                yield t, carry
+                                yield t, [carry]
                             return
                         continue
                     if not data:
@@ -184,15 +190,15 @@ class NetworkSource:
                     data = carry + data
                     cut = data.rfind(b"\n") + 1
                     carry = data[cut:]
-                    for line in data[:cut].splitlines():
-                        yield t, line
+                    if cut:
+                        yield t, data[:cut].splitlines()
             except OSError:
                 pass
             finally:
                 sock.close()
                 self.state = "disconnected"
             if carry:
-                yield t, carry
+                yield t, [carry]
                 carry = b""
 
     def _connected(self, sock: socket.socket) -> None:
@@ -200,17 +206,22 @@ class NetworkSource:
         if self.name.startswith("gpsd://"):
             sock.sendall(GPSD_WATCH)
 
-    def _gpsd(self, lines: Iterator[tuple[float, bytes]]) -> Iterator[tuple[float, bytes]]:
+    def _gpsd(self, chunks: Iterator[tuple[float, list[bytes]]]
+              ) -> Iterator[tuple[float, list[bytes]]]:
         """gpsd's own JSON reports (``{"class":"VERSION",...}``, ``DEVICES``, ``WATCH``,
         ``TPV``, ...) are protocol, not AIS: not yielded nor rejected but counted in
         ``protocol_lines``; the message of its last ``ERROR`` report is kept in ``notice``."""
-        for t, line in lines:
-            if line.lstrip()[:1] == b"{":
-                self.protocol_lines += 1
-                if b'"ERROR"' in line:
-                    self._error_report(line)
-                continue
-            yield t, line
+        for t, chunk in chunks:
+            keep = []
+            for line in chunk:
+                if line.lstrip()[:1] == b"{":
+                    self.protocol_lines += 1
+                    if b'"ERROR"' in line:
+                        self._error_report(line)
+                else:
+                    keep.append(line)
+            if keep:
+                yield t, keep
 
     def _error_report(self, line: bytes) -> None:
         import json

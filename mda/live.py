@@ -126,7 +126,7 @@ class LiveFeed:
     def __init__(self, runner: EmbeddedRunner, sources: Sequence[LiveSource],
                  clock: Clock = time.time, outage_s: float = 60.0, poll_s: float = 0.2,
                  on_record: Callable[[PositionReport], None] | None = None,
-                 max_queue: int = 200_000) -> None:
+                 max_queue: int = 20_000) -> None:
         self.runner = runner
         self.sources = list(sources)
         self.clock = clock
@@ -134,22 +134,43 @@ class LiveFeed:
         self.poll_s = poll_s
         self.on_record = on_record
         self.lateness_s = runner.settings.ingest.allowed_lateness_s
+        # Arrival-timed records have their own lateness (ingest.arrival_lateness_s, 0 by
+        # default): their stamps are kept non-decreasing here (a reader thread's stamp that
+        # lost the race to the queue, or a wall clock stepped back, is raised to the newest
+        # stamp seen), so each is released to the detectors at once.
+        runner.split_arrival = True
+        self._arrival_floor = float("-inf")
         self.decoders: list[NmeaDecoder] = [runner.live_decoder(_label(s)) for s in self.sources]
         self.health_of = [SourceHealth(_label(s), s.name) for s in self.sources]
         self._line_no = [0] * len(self.sources)
         self._anchor: tuple[float, float] | None = None  # (newest event time, wall then)
-        self._queue: queue.Queue[tuple[int, float | None, bytes | str | None]] = queue.Queue(
-            max_queue)
+        # One item per receive of a source (its lines), or (index, None, error or None) when
+        # the source failed or ended.
+        self._queue: queue.Queue[tuple[int, float | None, list[bytes] | str | None]] = (
+            queue.Queue(max_queue))
         self._started = clock()
 
     # -- stepping --------------------------------------------------------------------------
     def receive(self, index: int, arrival: float, raw: bytes) -> None:
         """One line of source ``index``, received at wall-clock time ``arrival``."""
-        self.health_of[index].note(arrival)
+        self.receive_lines(index, arrival, (raw,))
+
+    def receive_lines(self, index: int, arrival: float, lines: Sequence[bytes]) -> None:
+        """The lines of one receive of source ``index`` at wall-clock time ``arrival``:
+        decoded, then handed to the runner together (one release for the lot)."""
+        self.health_of[index].note(arrival, len(lines))
+        if arrival < self._arrival_floor:
+            arrival = self._arrival_floor
+        else:
+            self._arrival_floor = arrival
         decoder = self.decoders[index]
-        self._line_no[index] += 1
         decoder.arrival = arrival
-        decoder.feed(self._line_no[index], raw)
+        feed = decoder.feed
+        n = self._line_no[index]
+        for raw in lines:
+            n += 1
+            feed(n, raw)
+        self._line_no[index] = n
         self._drain(decoder, arrival)
 
     def _drain(self, decoder: NmeaDecoder, arrival: float) -> None:
@@ -210,9 +231,12 @@ class LiveFeed:
     # -- running ---------------------------------------------------------------------------
     def _reader(self, index: int, src: LiveSource, stop: threading.Event) -> None:
         put = self._queue.put
+        chunks = getattr(src, "timed_chunks", None)
+        items = (chunks() if callable(chunks)
+                 else ((t, [raw]) for t, raw in src.timed_lines()))
         try:
-            for arrival, raw in src.timed_lines():
-                put((index, arrival, raw))
+            for arrival, lines in items:
+                put((index, arrival, lines))
                 if stop.is_set():
                     break
         except Exception as exc:  # reported in health, never kills the other sources
@@ -253,8 +277,9 @@ class LiveFeed:
                             h.ended = True
                             running -= 1
                     else:
-                        assert isinstance(raw, bytes)
-                        self.receive(index, arrival, raw)
+                        assert isinstance(raw, list)
+                        self.receive_lines(index, arrival, raw)
+                        n += len(raw)
                     n += 1
                     if n >= _BATCH:
                         break

@@ -26,7 +26,15 @@ from ingest.quarantine import IngestStats, Reject
 from ingest.sources import Source, make_decoder, sniff_format
 from ingest.tables import TableDecoder
 from mda.geography import Geography
-from mda.records import NAV_AT_ANCHOR, NAV_MOORED, Alert, PositionReport, VesselStatic, iso_utc
+from mda.records import (
+    NAV_AT_ANCHOR,
+    NAV_MOORED,
+    TIME_ARRIVAL,
+    Alert,
+    PositionReport,
+    VesselStatic,
+    iso_utc,
+)
 from mda.settings import Settings, preset_settings
 from mda.vessels import VesselRegistry
 
@@ -145,6 +153,12 @@ class EmbeddedRunner:
                                    transmitter=self.registry.transmitter)
         self.detectors = build_detectors(self.settings, self.context)
         self._lateness = self.settings.ingest.allowed_lateness_s
+        # Live runs (mda/live.py) set this: records timed on arrival, whose times are in
+        # order, then have their own lateness (``ingest.arrival_lateness_s``, 0 by default)
+        # and the watermark is the lower of the arrival-timed and tag-timed frontiers.
+        self.split_arrival = False
+        self._max_arrival = float("-inf")
+        self._max_tagged = float("-inf")
         # Records held back until the watermark passes them: ordered by (time, mmsi, lat, lon,
         # arrival), so any arrival order within the lateness releases them in one order.
         self._heap: list[tuple[float, int, float, float, int, PositionReport]] = []
@@ -207,6 +221,8 @@ class EmbeddedRunner:
         queue = self._queue
         lateness = self._lateness
         mmsis = self._mmsis
+        split = self.split_arrival
+        due = False  # split: something to release once the batch is in
         for rec, ts, lines in items:
             mmsis.add(rec.mmsi)
             if type(rec) is VesselStatic:
@@ -230,12 +246,40 @@ class EmbeddedRunner:
                 heapq.heappush(heap, item)
             if self._first_ts is None or ts < self._first_ts:
                 self._first_ts = ts
-            if ts > self._max_ts:
+            if split:
+                due = self._split_watermark(rec, ts) or due
+            elif ts > self._max_ts:
                 self._max_ts = ts
                 wm = ts - lateness
                 if wm > self._watermark:
                     self._watermark = wm
                     self._release(wm)
+        if due:
+            self._release(self._watermark)
+
+    def _split_watermark(self, rec: PositionReport, ts: float) -> bool:
+        """The watermark of a live run (``split_arrival``): the lower of the newest arrival
+        time less ``arrival_lateness_s`` and the newest own time less the allowed lateness,
+        over the kinds seen. Whether there is something to release (the watermark moved, or
+        the record is at it): :meth:`feed` releases once per batch."""
+        if ts > self._max_ts:
+            self._max_ts = ts
+        if rec.time_source == TIME_ARRIVAL:
+            if ts <= self._max_arrival:
+                return ts <= self._watermark
+            self._max_arrival = ts
+        else:
+            if ts <= self._max_tagged:
+                return ts <= self._watermark
+            self._max_tagged = ts
+        wm = min(self._max_arrival - self.settings.ingest.arrival_lateness_s
+                 if self._max_arrival > float("-inf") else float("inf"),
+                 self._max_tagged - self._lateness
+                 if self._max_tagged > float("-inf") else float("inf"))
+        if wm > self._watermark:
+            self._watermark = wm
+            return True
+        return ts <= self._watermark
 
     def finish(self, until: datetime | None = None) -> None:
         """End of input: release everything held back, then advance to ``until``."""

@@ -34,6 +34,11 @@ class IngestSettings:
     # Records older than the newest event time seen, less this, are rejected as too late.
     # The watermark (what time-driven detectors see) trails the newest time by the same amount.
     allowed_lateness_s: float = 300.0
+    # Live runs (mda live, mda serve with feeds): the lateness of records timed on arrival.
+    # Their times are in order (stamped by one clock, kept non-decreasing), so 0 releases each
+    # at once and alerts come within a second; allowed_lateness_s still holds for records
+    # that carry their own time (tag blocks), and the watermark is the lower of the two.
+    arrival_lateness_s: float = 0.0
     # The same payload heard again within this many seconds is a duplicate reception.
     duplicate_window_s: float = 2.0
     # A multi-part message not complete within this many lines is rejected (bounded wait).
