@@ -244,6 +244,7 @@ def main() -> int:
                    "received": info["received"], "alerts": info["alerts"],
                    "probes": len(feed.probes),
                    "lost": len(feed.probes) - len(lat),
+                   "lost_mmsis": sorted(m for m in feed.probes if m not in seen)[:20],
                    "median_s": round(statistics.median(lat), 3) if lat else None,
                    "p99_s": round(percentile(lat, 0.99), 3) if lat else None,
                    "max_s": round(max(lat), 3) if lat else None}

@@ -108,18 +108,44 @@
     }
   });
 
+  // Feed health (live sources only; the panel stays hidden for a replay): per source its
+  // name, state (a source that was connected and is trying again is "reconnecting"),
+  // messages, rate and outage, from /api/health.
+  function feedState(h) {
+    if ((h.state === 'connecting' || h.state === 'disconnected') && h.connects > 0) return 'reconnecting';
+    return h.state;
+  }
+  function renderFeeds(doc) {
+    var sources = doc.sources || [];
+    var section = document.getElementById('mda-feeds');
+    section.hidden = sources.length === 0;
+    document.getElementById('mda-feed-count').textContent = String(sources.length);
+    document.getElementById('mda-feed-rows').innerHTML = sources.map(function (h) {
+      var state = feedState(h);
+      return '<tr class="mda-feed' + (h.outage ? ' mda-outage' : '') + '" data-source="' + esc(h.name) +
+        '" data-state="' + esc(state) + '" data-outage="' + (h.outage ? 'yes' : 'no') + '" title="' + esc(h.url) +
+        (h.last_message ? ' · last message ' + esc(h.last_message) : '') + (h.notice ? ' · ' + esc(h.notice) : '') + '">' +
+        '<td>' + esc(h.name) + '</td><td class="mda-feed-state">' + esc(state) + '</td>' +
+        '<td>' + esc(h.messages) + '</td><td>' + esc(h.rate_per_s) + '</td>' +
+        '<td class="mda-feed-out">' + (h.outage ? 'yes (' + esc(Math.round(h.silent_s)) + ' s)' : 'no') + '</td></tr>';
+    }).join('');
+    live.health = doc;
+  }
+
   var busy = false;
   function refresh() {
     if (busy) return;
     busy = true;
     var bbox = viewBbox();
-    Promise.all([api('/api/tracks?bbox=' + bbox), api('/api/alerts'), api('/api/status')]).then(function (r) {
+    Promise.all([api('/api/tracks?bbox=' + bbox), api('/api/alerts'), api('/api/status'),
+                 api('/api/health')]).then(function (r) {
       var openId = null;
       if (map._popup && map._popup._source && map._popup._source._mda && map._popup._source._mda.props.alert_id)
         openId = map._popup._source._mda.props.alert_id;
       pic.setVessels(r[0], r[0].t0);
       pic.setAlerts(r[1]);
       renderList(r[1]);
+      renderFeeds(r[3]);
       if (openId) { var a = pic.alertById(openId); if (a) a.marker.openPopup(); }
       var st = r[2];
       if (follow && st.bounds && JSON.stringify(st.bounds) !== lastBounds) {

@@ -83,6 +83,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     s.add_argument("--until", metavar="TIME", help="advance the clock to TIME at the end")
     s.add_argument("--duration", type=float, metavar="SECONDS",
                    help="stop after this many seconds (default: until interrupted)")
+    s.add_argument("--outage", type=float, default=60.0, metavar="SECONDS",
+                   help="live feeds: a source silent this long is in outage (feed health; "
+                        "default 60)")
     add_detection_args(s)
     _map_style_args(s)
     s.set_defaults(func=_serve)
@@ -238,8 +241,8 @@ def _serve(args: argparse.Namespace) -> int:
     from mda.commands.live import live_settings, open_sources
     from mda.live import is_live_spec
 
-    if args.refresh <= 0 or args.speed < 0:
-        return _err("--refresh must be > 0 and --speed >= 0")
+    if args.refresh <= 0 or args.speed < 0 or args.outage <= 0:
+        return _err("--refresh and --outage must be > 0 and --speed >= 0")
     try:
         until = parse_time(args.until)
     except ValueError:
@@ -274,7 +277,7 @@ def _serve(args: argparse.Namespace) -> int:
         server.run_source(KafkaFollower(bootstrap(args.bootstrap),
                                         Topics(prefix=args.topic_prefix)))
     elif live:
-        server.run_source(LiveFeedSource(live, settings, geography))
+        server.run_source(LiveFeedSource(live, settings, geography, outage_s=args.outage))
     elif args.inputs:
         server.run_source(ReplaySource(args.inputs, settings, geography, args.speed, until))
     where = server.url + (f"?token={token}" if token else "")

@@ -225,3 +225,64 @@ def test_live_picture_refreshes_and_shows_a_new_alert(
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+
+
+def test_live_picture_shows_a_live_vessel_and_the_feed_health(
+        chrome: Any, assets: AssetCache, shared: Path, tmp_path: Path) -> None:
+    """``mda serve rx=tcp://...`` on a real local feed (the Vernon capture's sentences, no
+    timestamps), watched by Chromium: vessels appear as the feed streams, the Feeds panel
+    names the source as connected with its messages and rate; the feed server stops and the
+    panel shows it reconnecting and in outage (``--outage 2`` for a short test)."""
+    from tests.live.feed import FeedServer, capture
+
+    lines = [s for _, s in capture(shared, 20_000)]
+    feed = FeedServer(lines, interval_s=0.0005)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mda.cli", "serve", f"rx={feed.url}", "--port", "0",
+         "--refresh", "0.5", "--no-shore", "--outage", "2", "--duration", "90"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        first_line = proc.stdout.readline()
+        m = re.search(r"live picture at (http://127\.0\.0\.1:\d+/)", first_line)
+        assert m, first_line
+        url = m.group(1)
+        chrome.get(url)
+        wait_for(chrome, "return window.MDA_LIVE && window.MDA_LIVE.refreshes >= 1")
+        # A live vessel on the map (drawn from /api/tracks, which the page polls).
+        n = wait_for(chrome, "return MDA_PICTURE.vessels.length", timeout=20)
+        assert n >= 1
+        row = ("var r = document.querySelector('#mda-feed-rows tr[data-source=\"rx\"]');"
+               "return r && [r.getAttribute('data-state'), r.getAttribute('data-outage'),"
+               " r.innerText, !document.getElementById('mda-feeds').hidden];")
+        state, outage, text, shown = wait_for(
+            chrome, row[:-1] + " && r.getAttribute('data-state') === 'connected' &&"
+            " Number(r.cells[2].textContent) > 100 ? [r.getAttribute('data-state'),"
+            " r.getAttribute('data-outage'), r.innerText,"
+            " !document.getElementById('mda-feeds').hidden] : null;")
+        assert (state, outage, shown) == ("connected", "no", True)
+        assert "rx" in text and "connected" in text
+        health = chrome.execute_script("return MDA_LIVE.health.sources[0]")
+        assert health["name"] == "rx" and health["url"] == feed.url
+        assert health["messages"] > 100 and health["rate_per_s"] > 0
+        screenshot(chrome, tmp_path / "live_feed_connected.png")
+
+        feed.close()  # the receiver goes away: the client retries, the source falls silent
+        state, outage, text, shown = wait_for(
+            chrome, row[:-1] + " && r.getAttribute('data-outage') === 'yes' ?"
+            " [r.getAttribute('data-state'), r.getAttribute('data-outage'), r.innerText,"
+            " !document.getElementById('mda-feeds').hidden] : null;", timeout=20)
+        assert state == "reconnecting" and outage == "yes", (state, text)
+        assert "reconnecting" in text and "yes" in text
+        # The vessels heard before stay on the picture.
+        assert chrome.execute_script("return MDA_PICTURE.vessels.length") >= n
+        assert severe_console_errors(chrome) == []
+        screenshot(chrome, tmp_path / "live_feed_outage.png")
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=10)
+        assert proc.returncode == 0 and "mda: stopped;" in out
+    finally:
+        feed.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
