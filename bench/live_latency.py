@@ -13,8 +13,8 @@ allocated (200xxxxxx). That one sentence proves an event: the spoofing detector 
 sentence was written to the socket to the moment its alert is seen:
 
 * ``serve``: ``mda serve tcp://...`` as a user runs it (a process, port 0); this script polls
-  ``GET /api/alerts?kind=spoofing&since=<a minute ago>`` every ``--poll`` seconds (the poll
-  interval is part of the figure);
+  ``GET /api/alerts?kind=spoofing&since=<a minute ago>`` every ``--poll`` seconds over one
+  kept-alive connection, as a browser does (the poll interval is part of the figure);
 * ``live``: ``mda live tcp://... --alerts -``; this script reads its standard output (JSON
   lines) as they come.
 
@@ -27,6 +27,7 @@ machine is shared and noisy: figures are from one run, on whatever else the mach
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import math
 import os
@@ -42,6 +43,7 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -107,8 +109,8 @@ class PacedFeed:
                     mmsi = PROBE_MID * 1_000_000 + k
                     k += 1
                     data = probe_sentence(mmsi) + b"\r\n"
+                    self.probes[mmsi] = time.time()  # (before: its alert may beat the dict)
                     conn.sendall(data)
-                    self.probes[mmsi] = time.time()
                     next_probe += self.probe_every
                 time.sleep(0.01)
         except OSError:
@@ -130,6 +132,35 @@ def _get(url: str) -> Any:
         return json.loads(r.read())
 
 
+class Poller:
+    """GETs over one kept-alive HTTP/1.1 connection (as a browser polls), reconnecting when
+    the server closes it."""
+
+    def __init__(self, base: str) -> None:
+        u = urlsplit(base)
+        self.host, self.port = u.hostname or "127.0.0.1", u.port or 80
+        self.conn: http.client.HTTPConnection | None = None
+
+    def get(self, path: str) -> Any:
+        for attempt in (1, 2):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
+            try:
+                self.conn.request("GET", path, headers={"Accept": "application/json"})
+                r = self.conn.getresponse()
+                body = r.read()
+                if r.getheader("Connection", "").lower() == "close":
+                    self.conn.close()
+                    self.conn = None
+                return json.loads(body)
+            except (OSError, http.client.HTTPException):
+                self.conn.close()
+                self.conn = None
+                if attempt == 2:
+                    raise
+        return None
+
+
 def run_serve(feed: PacedFeed, duration: float, poll: float,
               extra: list[str]) -> tuple[dict[int, float], dict[str, Any]]:
     proc = _start([sys.executable, "-m", "mda.cli", "serve", f"tcp://127.0.0.1:{feed.port}",
@@ -144,6 +175,7 @@ def run_serve(feed: PacedFeed, duration: float, poll: float,
         base = m.group(1)
         if not feed.connected.wait(30):
             raise SystemExit("mda serve did not connect to the feed")
+        poller = Poller(base)
         end = time.monotonic() + duration
         while time.monotonic() < end + 3.0:
             if time.monotonic() >= end:
@@ -151,12 +183,13 @@ def run_serve(feed: PacedFeed, duration: float, poll: float,
             # Alerts active in the last minute (what a client that polls often asks for,
             # rather than the whole list each time).
             since = datetime.fromtimestamp(time.time() - 60, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            fc = _get(base + f"api/alerts?kind=spoofing&since={since}")
+            fc = poller.get(f"/api/alerts?kind=spoofing&since={since}")
             now = time.time()
             for f in fc["features"]:
                 p = f["properties"]
                 mmsi = p.get("mmsi")
-                if f["geometry"]["type"] == "Point" and mmsi in feed.probes and mmsi not in seen:
+                if (f["geometry"]["type"] == "Point" and mmsi is not None
+                        and mmsi // 1_000_000 == PROBE_MID and mmsi not in seen):
                     seen[mmsi] = now
             if feed.stop.is_set() and len(seen) == len(feed.probes):
                 break
@@ -181,7 +214,7 @@ def run_live(feed: PacedFeed, duration: float, extra: list[str],
         for line in proc.stdout:
             now = time.time()
             mmsi = json.loads(line).get("mmsi")
-            if mmsi in feed.probes and mmsi not in seen:
+            if mmsi is not None and mmsi // 1_000_000 == PROBE_MID and mmsi not in seen:
                 seen[mmsi] = now
 
     reader = threading.Thread(target=read, daemon=True)
