@@ -5,7 +5,9 @@ pure steps, both in event time, never the wall clock:
 
 * :meth:`Detector.step` takes one position report, in event-time order;
 * :meth:`Detector.advance` says the stream's watermark reached ``t`` (no record older than
-  ``t`` will come), so time-driven events (a vessel silent too long) can fire.
+  ``t`` will come), so time-driven events (a vessel silent too long) can fire;
+* :meth:`Detector.evict` drops the state of vessels not heard since a time (a live run calls
+  it from its ticks, in event time, so memory stays bounded over days).
 
 Both return the alerts (lifecycle states) they produce. The same code runs in the embedded
 runner and in streaming workers.
@@ -122,6 +124,14 @@ class Detector(ABC, Generic[S]):
     def advance(self, watermark: float) -> list[Alert]:
         """The watermark moved to ``watermark`` (epoch seconds)."""
         return NO_ALERTS
+
+    def evict(self, before_epoch_s: float) -> int:
+        """Forget the per-vessel state of vessels last heard before ``before_epoch_s`` (event
+        time), so a live run's state stays bounded; returns how many vessels were dropped.
+        State an open alert still needs (a dark vessel's open gap) is kept until the alert
+        ends. A vessel heard again after eviction starts afresh. Detectors without per-vessel
+        state keep the default (nothing to drop)."""
+        return 0
 
 
 class Deadlines:

@@ -373,6 +373,22 @@ class GapDetector(Detector[GapSettings]):
             self._mark_fringe(v.last.lat, v.last.lon, mmsi)  # its track ended here
         return out
 
+    def evict(self, before_epoch_s: float) -> int:
+        """Forget vessels last heard before ``before_epoch_s`` whose silence is settled (no
+        open gap, no deadline pending): an open gap keeps its vessel until it is heard again
+        and the gap closes. Reception by cell forgets them too."""
+        gone = [m for m, v in self._vessels.items()
+                if v.last_t < before_epoch_s and v.open_alert is None and not v.queued]
+        for m in gone:
+            del self._vessels[m]
+        for cell in list(self._heard):
+            heard = self._heard[cell]
+            for m in [m for m, t in heard.items() if t < before_epoch_s]:
+                del heard[m]
+            if not heard:
+                del self._heard[cell]
+        return len(gone)
+
     def _hear(self, report: PositionReport, t: float, v: _Vessel | None) -> None:
         key = self._cell(report.lat, report.lon)
         heard = self._coverage.get(key)

@@ -179,6 +179,15 @@ class LoiteringDetector(Detector[LoiteringSettings]):
             out += self._end(mmsi, ep)
         return out
 
+    def evict(self, before_epoch_s: float) -> int:
+        """Episodes end by themselves after ``max_gap_h`` of silence; any left from before
+        ``before_epoch_s`` without an open alert are dropped."""
+        gone = [m for m, ep in self._episodes.items()
+                if ep.last_t < before_epoch_s and ep.alert is None]
+        for m in gone:
+            del self._episodes[m]
+        return len(gone)
+
     def _alert(self, mmsi: int, ep: _Episode, status: str) -> Alert:
         info = self.context.vessel_info(mmsi)
         st = ship_type_of(info)

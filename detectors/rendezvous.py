@@ -277,6 +277,17 @@ class RendezvousDetector(Detector[RendezvousSettings]):
                 out.append(self._alert(key, pair, "closed"))
         return out
 
+    def evict(self, before_epoch_s: float) -> int:
+        """Vessels last heard before ``before_epoch_s`` leave the grid (pairs end by
+        themselves after ``max_gap_h``; any left from then without an alert are dropped)."""
+        gone = [m for m, v in self._vessels.items() if v.t < before_epoch_s]
+        for m in gone:
+            self._leave(m, self._vessels[m])
+        for key in [k for k, p in self._pairs.items()
+                    if p.last_t < before_epoch_s and p.alert is None]:
+            del self._pairs[key]
+        return len(gone)
+
     # -- alerts ----------------------------------------------------------------------------
     def _alert(self, key: tuple[int, int], pair: _Pair, status: str) -> Alert:
         a, b = key

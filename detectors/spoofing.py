@@ -659,6 +659,16 @@ class SpoofingDetector(Detector[SpoofingSettings]):
                      utc(max(t, alert.start.timestamp())), alert.lat, alert.lon, alert.summary,
                      evidence, alert.vessel)
 
+    def evict(self, before_epoch_s: float) -> int:
+        """Identities last heard before ``before_epoch_s`` with no open alert and no jump
+        pending are forgotten (heard again, an invalid MMSI is reported again)."""
+        gone = [m for m, ident in self._ids.items()
+                if not ident.open and ident.pending is None
+                and max((tr.t for tr in ident.tracks), default=float("-inf")) < before_epoch_s]
+        for m in gone:
+            del self._ids[m]
+        return len(gone)
+
     def advance(self, watermark: float) -> list[Alert]:
         out: list[Alert] = []
         for _, (mmsi, reason) in self._expiry.pop_before(watermark):

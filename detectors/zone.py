@@ -72,7 +72,7 @@ class ZoneDetector(Detector[ZoneSettings]):
     def __init__(self, settings: ZoneSettings, context: DetectorContext | None = None) -> None:
         super().__init__(settings, context)
         self._visits: dict[int, dict[str, _Visit]] = {}
-        self._seen: set[int] = set()
+        self._seen: dict[int, float] = {}  # mmsi -> its last report's time
         self._exits = Deadlines(self)  # (outside since + exit_after_s, (mmsi, zone id)), lazy
 
     def step(self, report: PositionReport, t: float) -> list[Alert]:
@@ -81,7 +81,7 @@ class ZoneDetector(Detector[ZoneSettings]):
             return []
         mmsi = report.mmsi
         first_report = mmsi not in self._seen
-        self._seen.add(mmsi)
+        self._seen[mmsi] = t
         found = lookup(report.lat, report.lon)
         visits = self._visits.get(mmsi)
         if not found and not visits:
@@ -118,6 +118,22 @@ class ZoneDetector(Detector[ZoneSettings]):
         if not visits:
             del self._visits[mmsi]
         return out
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        if isinstance(self._seen, set):  # a snapshot from before _seen kept times
+            self._seen = dict.fromkeys(self._seen, float("-inf"))
+
+    def evict(self, before_epoch_s: float) -> int:
+        """Vessels last heard before ``before_epoch_s`` are forgotten, with their visits,
+        unless a visit has an alert still open (heard again, a vessel is "first heard" again:
+        already inside a zone, its visit is confirmed at once)."""
+        gone = [m for m, t in self._seen.items() if t < before_epoch_s
+                and not any(v.alert is not None for v in self._visits.get(m, {}).values())]
+        for m in gone:
+            del self._seen[m]
+            self._visits.pop(m, None)
+        return len(gone)
 
     def advance(self, watermark: float) -> list[Alert]:
         """A vessel that left and fell silent outside still exits once the time has passed."""

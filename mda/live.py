@@ -139,6 +139,8 @@ class LiveFeed:
         # lost the race to the queue, or a wall clock stepped back, is raised to the newest
         # stamp seen), so each is released to the detectors at once.
         runner.split_arrival = True
+        # Vessels not heard for ingest.evict_after_s are forgotten (from the runner's ticks).
+        runner.evict_after_s = runner.settings.ingest.evict_after_s or None
         self._arrival_floor = float("-inf")
         self.decoders: list[NmeaDecoder] = [runner.live_decoder(_label(s)) for s in self.sources]
         self.health_of = [SourceHealth(_label(s), s.name) for s in self.sources]

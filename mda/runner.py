@@ -157,6 +157,11 @@ class EmbeddedRunner:
         # order, then have their own lateness (``ingest.arrival_lateness_s``, 0 by default)
         # and the watermark is the lower of the arrival-timed and tag-timed frontiers.
         self.split_arrival = False
+        # Live runs (mda/live.py) set this (ingest.evict_after_s): from tick(), about every
+        # tenth of it in event time, each detector forgets vessels not heard for this long.
+        self.evict_after_s: float | None = None
+        self.evicted = 0  # vessels dropped so far, summed over detectors
+        self._evicted_at: float | None = None
         self._max_arrival = float("-inf")
         self._max_tagged = float("-inf")
         # Records held back until the watermark passes them: ordered by (time, mmsi, lat, lon,
@@ -460,6 +465,20 @@ class EmbeddedRunner:
         if watermark > self._watermark:
             self._watermark = watermark
             self._release(watermark)
+        if self.evict_after_s:
+            self._evict(self.evict_after_s)
+
+    def _evict(self, after_s: float) -> None:
+        wm = self._watermark
+        if wm == float("-inf"):
+            return
+        if self._evicted_at is None:
+            self._evicted_at = wm
+        if wm - self._evicted_at < max(60.0, after_s / 10.0):
+            return
+        self._evicted_at = wm
+        for det in self.detectors:
+            self.evicted += det.evict(wm - after_s)
 
     def _advance(self, t: float) -> None:
         if self.on_watermark is not None:

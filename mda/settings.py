@@ -39,6 +39,9 @@ class IngestSettings:
     # at once and alerts come within a second; allowed_lateness_s still holds for records
     # that carry their own time (tag blocks), and the watermark is the lower of the two.
     arrival_lateness_s: float = 0.0
+    # Live runs: vessels not heard for this long (event time) are evicted from every
+    # detector's state, so memory stays bounded over days (0: never).
+    evict_after_s: float = 86400.0
     # The same payload heard again within this many seconds is a duplicate reception.
     duplicate_window_s: float = 2.0
     # A multi-part message not complete within this many lines is rejected (bounded wait).

@@ -147,6 +147,7 @@ def _live(args: argparse.Namespace) -> int:
     result = summary.as_dict()
     result["inputs"] = [{"name": h.name, "url": h.url} for h in feed.health_of]
     result["health"] = feed.health()
+    result["vessels_evicted"] = runner.evicted
     if args.stats:
         Path(args.stats).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"mda live: stopped after {time.monotonic() - t0:,.1f} s; {result['lines_read']:,} "
