@@ -123,6 +123,15 @@ class Detector(ABC, Generic[S]):
         """The watermark moved to ``watermark`` (epoch seconds)."""
         return NO_ALERTS
 
+    def input_complete_until(self, t: float) -> None:
+        """Whoever runs the detector says the input covers every source until ``t`` (``mda
+        replay --until``: no record up to then means the vessels were silent, not the
+        receivers), so silence before ``t`` is not a feed outage."""
+
+    def configure(self, peers: dict[str, DetectorSettings]) -> None:
+        """The settings of every detector (enabled or not), for a rule that judges as another
+        detector does (the gap detector uses the feed detector's outage settings)."""
+
 
 class Deadlines:
     """A lazy min-heap of (due time, key) with the owner's ``next_due`` kept in step."""
