@@ -510,9 +510,12 @@ class PictureServer:
         self._threads.append(t)
         return self
 
-    def run_source(self, source: PictureSource) -> threading.Thread:
-        """Run a source in a background thread, feeding the state."""
+    def run_source(self, source: PictureSource,
+                   sink: PictureSink | None = None) -> threading.Thread:
+        """Run a source in a background thread, feeding the state (or ``sink``, which feeds
+        the state and more: a live CoT stream)."""
         state = self.state
+        into: PictureSink = sink if sink is not None else state
         state.source = source.name
         health = getattr(source, "health", None)
         if callable(health):
@@ -521,7 +524,7 @@ class PictureServer:
         def target() -> None:
             state.source_state = "running"
             try:
-                source.run(state, self._stop)
+                source.run(into, self._stop)
             except Exception as exc:  # reported in /api/status, never kills the server
                 state.source_state = f"failed: {type(exc).__name__}: {exc}"
                 return

@@ -80,6 +80,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     s.add_argument("--refresh", type=float, default=3.0, metavar="SECONDS",
                    help="page refresh interval (default 3)")
     s.add_argument("--until", metavar="TIME", help="advance the clock to TIME at the end")
+    s.add_argument("--cot", metavar="udp://HOST:PORT|tcp://HOST:PORT",
+                   help="also stream vessels and alerts as Cursor-on-Target events (TAK: "
+                        "multicast udp://239.2.3.1:6969, or a TAK server's tcp://HOST:8087)")
+    s.add_argument("--cot-stale-minutes", type=float, default=10.0, metavar="MIN",
+                   help="CoT events go stale this long after they are sent (default 10)")
+    s.add_argument("--cot-every", type=float, default=10.0, metavar="SECONDS",
+                   help="send a vessel at most this often (default 10 s; alerts always)")
     s.add_argument("--duration", type=float, metavar="SECONDS",
                    help="stop after this many seconds (default: until interrupted)")
     add_detection_args(s)
@@ -255,6 +262,15 @@ def _serve(args: argparse.Namespace) -> int:
             open_sources(live, None)  # malformed addresses fail here, before the server starts
         except ValueError as exc:
             return _err(str(exc))
+    cot = None
+    if args.cot:
+        from maps.cot_live import CotStreamer
+
+        try:
+            cot = CotStreamer(args.cot, stale_s=args.cot_stale_minutes * 60.0,
+                              min_interval_s=args.cot_every)
+        except ValueError as exc:
+            return _err(str(exc))
     settings, geography = live_settings(args) if live else _load(args)
     zones = geography.zones.zones if geography.zones is not None else []
     state = PictureState(zones)
@@ -266,16 +282,22 @@ def _serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         return _err(f"cannot listen on {args.host}:{args.port}: {exc}")
     server.start()
+    sink = None
+    if cot is not None:
+        from maps.cot_live import CotTee
+
+        sink = CotTee(state, cot.start())
     if args.kafka:
         from mda.streaming.follow import KafkaFollower
         from mda.streaming.topics import Topics, bootstrap
 
         server.run_source(KafkaFollower(bootstrap(args.bootstrap),
-                                        Topics(prefix=args.topic_prefix)))
+                                        Topics(prefix=args.topic_prefix)), sink)
     elif live:
-        server.run_source(LiveFeedSource(live, settings, geography))
+        server.run_source(LiveFeedSource(live, settings, geography), sink)
     elif args.inputs:
-        server.run_source(ReplaySource(args.inputs, settings, geography, args.speed, until))
+        server.run_source(ReplaySource(args.inputs, settings, geography, args.speed, until),
+                          sink)
     where = server.url + (f"?token={token}" if token else "")
     what = ("following the Kafka topics" if args.kafka else
             f"live feeds {', '.join(live)}" if live else
@@ -296,6 +318,13 @@ def _serve(args: argparse.Namespace) -> int:
         pass
     finally:
         server.stop()
+        if cot is not None:
+            cot.close()
+    if cot is not None:
+        c = cot.stats()
+        print(f"mda: CoT to {c['target']}: {c['sent']:,} events sent, {c['dropped']:,} dropped, "
+              f"{c['errors']:,} send errors" + (f" (last: {c['last_error']})"
+                                                 if c["last_error"] else ""))
     status = state.status()
     print(f"mda: stopped; {status['vessels']:,} vessels, {status['alerts']:,} alerts, "
           f"event time {status['clock']}")
