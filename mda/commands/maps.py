@@ -80,6 +80,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     s.add_argument("--refresh", type=float, default=3.0, metavar="SECONDS",
                    help="page refresh interval (default 3)")
     s.add_argument("--until", metavar="TIME", help="advance the clock to TIME at the end")
+    s.add_argument("--partners", metavar="PARTNERS.toml",
+                   help="who may read what: each partner's token, area and layers, and the "
+                        "operators (maps/partners.py); every other request is a 403")
     s.add_argument("--cot", metavar="udp://HOST:PORT|tcp://HOST:PORT",
                    help="also stream vessels and alerts as Cursor-on-Target events (TAK: "
                         "multicast udp://239.2.3.1:6969, or a TAK server's tcp://HOST:8087)")
@@ -252,7 +255,18 @@ def _serve(args: argparse.Namespace) -> int:
         return _err(f"--until: not an ISO 8601 time: {args.until!r}")
     token = args.token
     generated = False
-    if not is_loopback(args.host) and not token:
+    partners = None
+    if args.partners:
+        from maps.partners import Partners, PartnersError
+
+        if token:
+            return _err("give --token or --partners, not both (the partners file names the "
+                        "operators)")
+        try:
+            partners = Partners.load(args.partners)
+        except PartnersError as exc:
+            return _err(str(exc))
+    elif not is_loopback(args.host) and not token:
         token, generated = secrets.token_urlsafe(24), True
     live = [s for s in args.inputs if is_live_spec(s)]
     if live and len(live) != len(args.inputs):
@@ -278,7 +292,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         server = PictureServer(state, args.host, args.port, token=token, cache=cache,
                                refresh_s=args.refresh, title=args.title or "MDA live picture",
-                               tiles=args.tiles)
+                               tiles=args.tiles, partners=partners)
     except OSError as exc:
         return _err(f"cannot listen on {args.host}:{args.port}: {exc}")
     server.start()
@@ -299,6 +313,9 @@ def _serve(args: argparse.Namespace) -> int:
         server.run_source(ReplaySource(args.inputs, settings, geography, args.speed, until),
                           sink)
     where = server.url + (f"?token={token}" if token else "")
+    if partners is not None:
+        where += (f" for {len(partners.partners)} partner(s) and operator(s) of "
+                  f"{args.partners} (open it with ?token=YOUR_TOKEN)")
     what = ("following the Kafka topics" if args.kafka else
             f"live feeds {', '.join(live)}" if live else
             f"replaying {len(args.inputs)} input(s) at {args.speed:g}x event time"
