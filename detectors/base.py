@@ -125,6 +125,15 @@ class Detector(ABC, Generic[S]):
         """The watermark moved to ``watermark`` (epoch seconds)."""
         return NO_ALERTS
 
+    def input_complete_until(self, t: float) -> None:
+        """Whoever runs the detector says the input covers every source until ``t`` (``mda
+        replay --until``: no record up to then means the vessels were silent, not the
+        receivers), so silence before ``t`` is not a feed outage."""
+
+    def configure(self, peers: dict[str, DetectorSettings]) -> None:
+        """The settings of every detector (enabled or not), for a rule that judges as another
+        detector does (the gap detector uses the feed detector's outage settings)."""
+
     def evict(self, before_epoch_s: float) -> int:
         """Forget the per-vessel state of vessels last heard before ``before_epoch_s`` (event
         time), so a live run's state stays bounded; returns how many vessels were dropped.

@@ -18,6 +18,10 @@ counted in ``counters`` instead of alerting:
   ``stopped_min_s``), whatever its navigational status says: a ferry berthed overnight
   (unless it is more than ``stopped_far_nm`` from shore: drifting far out and falling silent
   stays a gap);
+* ``feed_outage``: the source it was last heard through (its receiving station, or the feed)
+  went silent or its rate collapsed (detectors/feed.py) before the vessel had been silent for
+  the threshold: the station is down, not the vessel (issue 10: vessels heard only through a
+  silent source do not become dark vessels while it is down);
 * ``outage``: at least two other vessels near the last position (its cell and the eight
   around it, ``cell_deg`` wide) fell silent within 15 minutes of it and nobody there has been
   heard since: the receiver or the feed is down, not the vessel (GFW asks for good reception
@@ -59,8 +63,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from detectors.base import Deadlines, Detector, DetectorContext, DetectorSettings, register
+from detectors.base import (
+    Deadlines,
+    Detector,
+    DetectorContext,
+    DetectorSettings,
+    register,
+)
 from detectors.common import latlon
+from detectors.feed import FeedSettings, SourceWatch
 from mda.geo import haversine_m, implied_speed_kn
 from mda.records import (
     NAV_AT_ANCHOR,
@@ -112,6 +123,9 @@ class GapSettings(DetectorSettings):
     fringe_min_vessels: int = 2
     fringe_cell_deg: float = 0.2
     warmup_s: float = 1800.0
+    # The vessel's source (receiving station or feed) went down before it had been silent for
+    # the threshold: judged with the feed detector's settings (detectors/feed.py).
+    feed_aware: bool = True
 
 
 PRESETS: dict[str, GapSettings] = {
@@ -172,6 +186,16 @@ class GapDetector(Detector[GapSettings]):
         # Fringe cells: the vessels whose tracks began or ended there (a few per cell).
         self._fringe: dict[tuple[int, int], set[int]] = {}
         self._t_start: float | None = None
+        # Per source (receiving station, feed): when it was last heard and its usual rate.
+        self._feed = SourceWatch(FeedSettings())
+
+    def input_complete_until(self, t: float) -> None:
+        self._feed.complete_until = max(self._feed.complete_until, t)
+
+    def configure(self, peers: dict[str, DetectorSettings]) -> None:
+        feed = peers.get("feed")
+        if isinstance(feed, FeedSettings):
+            self._feed = SourceWatch(feed)
 
     # -- rules -----------------------------------------------------------------------------
     def _eligible(self, last: PositionReport) -> bool:
@@ -237,9 +261,13 @@ class GapDetector(Detector[GapSettings]):
             km = port(v.last.lat, v.last.lon)
             if km is not None and km <= self.settings.port_km:
                 return "port"
+        last = v.last
+        if self.settings.feed_aware:
+            down = self._feed.down(last.source, now)
+            if down is not None and down[1] - v.last_t < self._threshold_s:
+                return "feed_outage"  # its source went down before it had been silent long
         if not self.settings.check_coverage:
             return None
-        last = v.last
         ci, cj = self._cell(last.lat, last.lon)
         since = False
         together = 0
@@ -351,10 +379,14 @@ class GapDetector(Detector[GapSettings]):
         if not v.queued:
             self._deadlines.push(t + self._threshold_s, report.mmsi)
             v.queued = True
+        if self.settings.feed_aware:
+            self._feed.hear(report, t)  # after judging: this report is not the feed's return
         return out
 
     def advance(self, watermark: float) -> list[Alert]:
         out: list[Alert] = []
+        if self.settings.feed_aware:
+            self._feed.advance(watermark)
         for _, mmsi in self._deadlines.pop_before(watermark):
             v = self._vessels[mmsi]
             due = v.last_t + self._threshold_s

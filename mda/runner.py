@@ -112,6 +112,8 @@ def build_detectors(settings: Settings, context: DetectorContext) -> list[Detect
     for name, det_settings in settings.detectors.items():
         if det_settings.enabled:
             out.append(REGISTRY[name](det_settings, context))
+    for det in out:
+        det.configure(settings.detectors)
     return out
 
 
@@ -296,6 +298,8 @@ class EmbeddedRunner:
             self._advance(self._watermark)
         if until is not None:
             t = until.timestamp()
+            for det in self.detectors:
+                det.input_complete_until(t)
             if t > self._watermark:
                 self._watermark = t
                 self._advance(t)

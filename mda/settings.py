@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from detectors import (  # noqa: F401  (importing registers the detectors)
+    feed,
     gap,
     loitering,
     rendezvous,

@@ -108,7 +108,8 @@
     }
   });
 
-  // Feed health (live sources only; the panel stays hidden for a replay): per source its
+  // Feed health (live sources only, and only for the operator: a partner's page has no
+  // feeds panel; hidden for a replay too): per source its
   // name, state (a source that was connected and is trying again is "reconnecting"),
   // messages, rate and outage, from /api/health.
   function feedState(h) {
@@ -138,7 +139,7 @@
     busy = true;
     var bbox = viewBbox();
     Promise.all([api('/api/tracks?bbox=' + bbox), api('/api/alerts'), api('/api/status'),
-                 api('/api/health')]).then(function (r) {
+                 cfg.feeds ? api('/api/health') : Promise.resolve({ sources: [] })]).then(function (r) {
       var openId = null;
       if (map._popup && map._popup._source && map._popup._source._mda && map._popup._source._mda.props.alert_id)
         openId = map._popup._source._mda.props.alert_id;

@@ -105,7 +105,8 @@
     h += '<div class="mda-popup-head"><span class="mda-swatch" style="background:' + esc(styles.kindColour(p.kind)) + '"></span>' +
          esc(styles.kindLabel[p.kind] || p.kind) + ' <span class="mda-sev mda-sev-' + esc(sev) + '">' + esc(sev) + '</span> <span class="mda-status">' + esc(p.status) + '</span></div>';
     h += '<p class="mda-summary">' + esc(p.summary) + '</p><table class="mda-table">';
-    h += '<tr><th>vessel</th><td>' + vesselLine(p.mmsi, p.vessel, styles) + '</td></tr>';
+    if (p.kind === 'feed_outage') h += '<tr><th>feed</th><td>' + esc(ev.source) + '</td></tr>';
+    else h += '<tr><th>vessel</th><td>' + vesselLine(p.mmsi, p.vessel, styles) + '</td></tr>';
     if (p.other_mmsi != null) h += '<tr><th>other vessel</th><td>' + vesselLine(p.other_mmsi, ev.other_vessel, styles) + '</td></tr>';
     if (p.zone_name || p.zone_id) h += '<tr><th>zone</th><td>' + esc(p.zone_name || '') + (p.zone_id ? ' (' + esc(p.zone_id) + ')' : '') + '</td></tr>';
     h += '<tr><th>start</th><td>' + esc(fmtTime(start)) + '</td></tr>';

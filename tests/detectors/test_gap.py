@@ -95,6 +95,10 @@ def test_vessels_silent_together_are_a_receiver_outage() -> None:
     fleet.sort(key=lambda r: r.ts)
     det = GapDetector(GapSettings())
     assert drive(det, fleet, T0.timestamp() + 5 * H) == []
+    assert det.counters["feed_outage"] == 3  # the one source went silent (detectors/feed.py)
+    # In an aggregated feed (other areas still heard), the area's silence says the same.
+    det = GapDetector(GapSettings(feed_aware=False))
+    assert drive(det, fleet, T0.timestamp() + 5 * H) == []
     assert det.counters["outage"] == 3
     # One of them silent while the others keep reporting, near where it fell silent and
     # where it should be by now (20 nm on): dark.

@@ -54,7 +54,7 @@ def test_satellite_tracks_gaps_match_direct_computation(shared: Path, threshold_
     # The silence rules alone (the stopped and coverage judgements are tested on their own).
     raw = replace(s.detectors["gap"], threshold_h=threshold_h, stopped_sog_kn=0.0,
                   stopped_min_s=float("inf"), check_coverage=False,
-                  learn_berths=False)
+                  learn_berths=False, feed_aware=False)
     s = replace(s, ingest=replace(s.ingest, allowed_lateness_s=1e12),
                 detectors={**s.detectors, "gap": raw})
     run = replay([path], s)
