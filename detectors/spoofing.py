@@ -225,26 +225,31 @@ class SpoofingDetector(Detector[SpoofingSettings]):
         speed = implied_speed_kn(d, max(abs(t - tr.t), 1.0))
         return (speed is not None and speed <= self.settings.max_speed_kn), d, speed
 
-    def _stale(self, ident: _Identity, t: float, lat: float, lon: float) -> bool:
-        """A report no track reaches, repeating (within 100 m) a place the MMSI reported
-        earlier: an old position delivered again with a new time (seen in the MarineCadastre
-        files: 209795000 at 20:03:50 reports its own 19:10:40 position, 16 km back)."""
-        if any(self._consistent(tr, t, lat, lon)[0] for tr in ident.tracks):
+    def _stale(self, ident: _Identity, lat: float, lon: float,
+               checks: list[tuple[_Track, tuple[bool, float, float | None]]]) -> bool:
+        """A report no track reaches (``checks``: each track's :meth:`_consistent`),
+        repeating (within 100 m) a place the MMSI reported earlier: an old position delivered
+        again with a new time (seen in the MarineCadastre files: 209795000 at 20:03:50
+        reports its own 19:10:40 position, 16 km back)."""
+        if any(c[0] for _, c in checks):
             return False
         return any(_near_trail(tr.trail, lat, lon, 100.0) for tr in ident.tracks)
 
-    def _assign(self, ident: _Identity, t: float, lat: float,
-                lon: float) -> tuple[_Track, bool]:
+    def _assign(self, ident: _Identity, t: float, lat: float, lon: float,
+                checks: list[tuple[_Track, tuple[bool, float, float | None]]]
+                ) -> tuple[_Track, bool]:
         """The track this report continues (the one reaching it at the lowest speed), or a new
-        one; True when new (a jump, unless it is the MMSI's first report)."""
+        one; True when new (a jump, unless it is the MMSI's first report). ``checks`` is each
+        track's :meth:`_consistent` for this report (computed once per report)."""
         last = ident.last
         tracks = ident.tracks
-        if last is not None and len(tracks) == 1 and self._consistent(last, t, lat, lon)[0]:
-            return last, False
+        if last is not None and len(tracks) == 1:
+            tr0, c0 = checks[0]
+            if (c0[0] if tr0 is last else self._consistent(last, t, lat, lon)[0]):
+                return last, False
         best: _Track | None = None
         best_score = math.inf
-        for tr in tracks:
-            ok, d, _ = self._consistent(tr, t, lat, lon)
+        for tr, (ok, d, _) in checks:
             if ok:
                 score = d / max(abs(t - tr.t), 1.0)
                 if score < best_score or (score == best_score and best is not None
@@ -300,10 +305,12 @@ class SpoofingDetector(Detector[SpoofingSettings]):
                     {"detail": "MID not allocated or not a ship-station MMSI"}, end=t,
                     severity="low"))
         last = ident.last
-        if last is not None and self._stale(ident, t, lat, lon):
+        consistent = self._consistent
+        checks = [(tr, consistent(tr, t, lat, lon)) for tr in ident.tracks]
+        if last is not None and self._stale(ident, lat, lon, checks):
             self.counters["stale_position"] += 1
             return out or NO_ALERTS
-        tr, new = self._assign(ident, t, lat, lon)
+        tr, new = self._assign(ident, t, lat, lon, checks)
         if not tr.trail or haversine_m(*tr.trail[-1], lat, lon) > 1000.0:
             tr.trail.append((lat, lon))
             if len(tr.trail) > _TRAIL:
