@@ -280,13 +280,15 @@ def main() -> int:
                    "lost_mmsis": sorted(m for m in feed.probes if m not in seen)[:20],
                    "median_s": round(statistics.median(lat), 3) if lat else None,
                    "p99_s": round(percentile(lat, 0.99), 3) if lat else None,
-                   "max_s": round(max(lat), 3) if lat else None}
+                   "max_s": round(max(lat), 3) if lat else None,
+                   "load_1min_after": round(os.getloadavg()[0], 2)}
             results.append(row)
             print(f"{path:5s} {rate:>8,.0f}/s  sent {row['sent']:>9,} "
                   f"({row['sent_rate_per_s']:,}/s), received {row['received']:>9,}, "
                   f"{row['alerts']:,} alerts; "
                   f"{row['probes']} probes, {row['lost']} lost; latency median "
-                  f"{row['median_s']} s, p99 {row['p99_s']} s, max {row['max_s']} s",
+                  f"{row['median_s']} s, p99 {row['p99_s']} s, max {row['max_s']} s "
+                  f"(load {row['load_1min_after']})",
                   flush=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
