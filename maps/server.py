@@ -659,6 +659,9 @@ def _handler(server: PictureServer) -> type[BaseHTTPRequestHandler]:
         server_version = "mda-picture"
         sys_version = ""
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes: without TCP_NODELAY a kept-alive client
+        # (a browser polling) waits for its delayed ACK, about 40 ms per response.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:
             if server.log is not None:  # never a token in a log line

@@ -262,3 +262,25 @@ def test_serve_command_replays_and_stops(capsys: pytest.CaptureFixture[str]) -> 
     out = capsys.readouterr().out
     assert "live picture at http://127.0.0.1:" in out
     assert "9 vessels" in out and "event time 2024-03-12T14:00:00Z" in out
+
+
+def test_kept_alive_polls_are_answered_without_a_nagle_delay(server: PictureServer) -> None:
+    """A page polls over one kept-alive connection: each answer comes at once, not after the
+    client's delayed ACK (about 40 ms each when the headers and the body go out in two writes
+    with Nagle's algorithm on)."""
+    import time
+
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        conn.request("GET", "/api/status")
+        conn.getresponse().read()
+        t0 = time.perf_counter()
+        for _ in range(20):
+            conn.request("GET", "/api/alerts")
+            resp = conn.getresponse()
+            assert resp.status == 200
+            resp.read()
+        elapsed = time.perf_counter() - t0
+    finally:
+        conn.close()
+    assert elapsed < 0.6, f"20 kept-alive GETs took {elapsed:.2f} s"
