@@ -18,10 +18,15 @@ sentence was written to the socket to the moment its alert is seen:
 * ``live``: ``mda live tcp://... --alerts -``; this script reads its standard output (JSON
   lines) as they come.
 
-Both are the embedded path (one process, no broker). The figures are the median and p99 over
-the probes of one run, with the probes never seen (lost) counted; the processor's own count of
-lines received is checked against what was sent, so a processor that falls behind shows. The
-machine is shared and noisy: figures are from one run, on whatever else the machine was doing.
+A probe not seen by the end of the run (3 s after the feed stopped) is counted as ``unseen``
+(still queued behind a processor that fell behind, or lost); the percentiles are over the
+probes seen. Both are the embedded path (one process, no broker). The figures are the median
+and p99 over the probes of one run; the processor's own count of lines received is printed
+beside what was sent, so a processor that falls behind shows. The machine is shared and noisy:
+figures are from one run, on whatever else the machine was doing (its load is printed).
+
+At 20,000 sentences/s the 24-hour capture is replayed about 30,000 times faster than it was
+received, so every vessel seems to jump back and forth: the spoofing detector's hardest case.
 """
 
 from __future__ import annotations
@@ -276,8 +281,10 @@ def main() -> int:
                    "sent_rate_per_s": round(feed.sent / max(feed.elapsed, 1e-9)),
                    "received": info["received"], "alerts": info["alerts"],
                    "probes": len(feed.probes),
-                   "lost": len(feed.probes) - len(lat),
-                   "lost_mmsis": sorted(m for m in feed.probes if m not in seen)[:20],
+                   # not seen by the end (3 s after the feed stopped): still queued behind,
+                   # or lost; the percentiles are over the probes seen
+                   "unseen": len(feed.probes) - len(lat),
+                   "unseen_mmsis": sorted(m for m in feed.probes if m not in seen)[:20],
                    "median_s": round(statistics.median(lat), 3) if lat else None,
                    "p99_s": round(percentile(lat, 0.99), 3) if lat else None,
                    "max_s": round(max(lat), 3) if lat else None,
@@ -286,7 +293,7 @@ def main() -> int:
             print(f"{path:5s} {rate:>8,.0f}/s  sent {row['sent']:>9,} "
                   f"({row['sent_rate_per_s']:,}/s), received {row['received']:>9,}, "
                   f"{row['alerts']:,} alerts; "
-                  f"{row['probes']} probes, {row['lost']} lost; latency median "
+                  f"{row['probes']} probes, {row['unseen']} unseen; latency median "
                   f"{row['median_s']} s, p99 {row['p99_s']} s, max {row['max_s']} s "
                   f"(load {row['load_1min_after']})",
                   flush=True)
