@@ -6,6 +6,8 @@ XML document (maps/export.py: the same events as ``mda export -f cot``, with the
 type by ship category), stamped with the wall-clock time it is sent and stale ``stale_s``
 later, so a TAK client drops a vessel that stops reporting. A vessel is sent at most every
 ``min_interval_s`` (a busy feed would flood a tactical network); every alert state is sent.
+With ``--cot-partner NAME`` (and ``--partners``) only what that partner may see is sent
+(maps/partners.py).
 
 Sending never blocks the picture: events go through a bounded queue to one sender thread. A
 TCP target is reconnected with backoff (0.5 s doubling to 30 s); while it is down, events
@@ -49,8 +51,11 @@ class CotStreamer:
 
     def __init__(self, target: str, stale_s: float = 600.0, min_interval_s: float = 10.0,
                  max_queue: int = 10_000, clock: Clock = time.time,
-                 vessel_info: Callable[[int], dict[str, Any]] | None = None) -> None:
+                 vessel_info: Callable[[int], dict[str, Any]] | None = None,
+                 scope: Any = None) -> None:
         self.scheme, self.host, self.port = parse_target(target)
+        # A partner (maps.partners.Partner): only what it may see is sent; None: everything.
+        self.scope = scope
         self.target = target
         self.stale_s = stale_s
         self.min_interval_s = min_interval_s
@@ -77,6 +82,10 @@ class CotStreamer:
     def position(self, report: PositionReport) -> None:
         if report.ts is None:
             return
+        scope = self.scope
+        if scope is not None and not (scope.reads("ais") and scope.covers(report.lon,
+                                                                          report.lat)):
+            return
         now = self.clock()
         last = self._last_sent.get(report.mmsi)
         if last is not None and now - last < self.min_interval_s:
@@ -87,6 +96,8 @@ class CotStreamer:
         self._put(False, ET.tostring(ev))
 
     def alert(self, alert: dict[str, Any]) -> None:
+        if self.scope is not None and not self.scope.sees_alert(alert):
+            return
         now = datetime.fromtimestamp(self.clock(), UTC)
         self._put(True, ET.tostring(cot_alert_event(alert, self.stale_s, now)))
 

@@ -336,7 +336,8 @@ class ReplaySource:
 
     def __init__(self, inputs: Sequence[str], settings: Settings | None = None,
                  geography: Any = None, speed: float = 60.0, until: datetime | None = None,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic,
+                 wait: Callable[[threading.Event, float], bool] | None = None) -> None:
         if speed < 0 or not math.isfinite(speed):
             raise ValueError("speed must be a finite number >= 0")
         self.inputs = list(inputs)
@@ -345,6 +346,9 @@ class ReplaySource:
         self.speed = speed
         self.until = until
         self._monotonic = monotonic
+        # How to wait ``delay`` seconds unless stopped (True: stopped); injectable with the
+        # clock, so a test paces without sleeping.
+        self._wait = wait or (lambda stop, delay: stop.wait(delay))
         self.summary: dict[str, Any] | None = None
 
     def run(self, sink: PictureSink, stop: threading.Event) -> None:
@@ -364,7 +368,7 @@ class ReplaySource:
                 if not origin:
                     origin.extend((t, now()))
                 delay = origin[1] + (t - origin[0]) / speed - now()
-                if delay > 0.01 and stop.wait(delay):
+                if delay > 0.01 and self._wait(stop, delay):
                     raise _Stopped
             sink.on_position(rec)
 

@@ -12,15 +12,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from detectors import (  # noqa: F401  (importing registers the detectors)
-    feed,
-    gap,
-    loitering,
-    rendezvous,
-    spoofing,
-    zone,
-)
-from detectors.base import REGISTRY, DetectorSettings
+from detectors import REGISTRY
+from detectors.base import DetectorSettings
 
 PRESET_NAMES = ("watch", "skylight", "gfw")
 DEFAULT_PRESET = "watch"

@@ -87,6 +87,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     s.add_argument("--cot", metavar="udp://HOST:PORT|tcp://HOST:PORT",
                    help="also stream vessels and alerts as Cursor-on-Target events (TAK: "
                         "multicast udp://239.2.3.1:6969, or a TAK server's tcp://HOST:8087)")
+    s.add_argument("--cot-partner", metavar="NAME",
+                   help="send only what this partner of --partners may see")
     s.add_argument("--cot-stale-minutes", type=float, default=10.0, metavar="MIN",
                    help="CoT events go stale this long after they are sent (default 10)")
     s.add_argument("--cot-every", type=float, default=10.0, metavar="SECONDS",
@@ -281,12 +283,23 @@ def _serve(args: argparse.Namespace) -> int:
         except ValueError as exc:
             return _err(str(exc))
     cot = None
+    if args.cot_partner and (partners is None or not args.cot):
+        return _err("--cot-partner needs --cot and --partners")
     if args.cot:
         from maps.cot_live import CotStreamer
 
+        scope = None
+        if args.cot_partner:
+            assert partners is not None
+            scope = next((p for p in partners.partners if p.name == args.cot_partner), None)
+            if scope is None:
+                return _err(f"--cot-partner {args.cot_partner!r}: no such partner in "
+                            f"{args.partners} (partners: "
+                            f"{', '.join(p.name for p in partners.partners)})")
         try:
             cot = CotStreamer(args.cot, stale_s=args.cot_stale_minutes * 60.0,
-                              min_interval_s=args.cot_every)
+                              min_interval_s=args.cot_every,
+                              scope=None if scope is None or scope.operator else scope)
         except ValueError as exc:
             return _err(str(exc))
     settings, geography = live_settings(args) if live else _load(args)

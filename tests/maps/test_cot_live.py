@@ -29,6 +29,8 @@ class Listener:
         self.scheme = scheme
         kind = socket.SOCK_DGRAM if scheme == "udp" else socket.SOCK_STREAM
         self.sock = socket.socket(socket.AF_INET, kind)
+        if scheme == "udp":  # a burst of datagrams must not overflow the test's listener
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.events: list[bytes] = []
@@ -113,7 +115,7 @@ def test_serve_streams_vessels_and_alerts_as_cot(scheme: str, tmp_path: Path,
                      "--no-shore"]) == 0
         alerts = [json.loads(x) for x in alerts_file.read_text().splitlines()]
         assert main(["serve", str(SAMPLE), "--port", "0", "--speed", "0", "--duration", "3",
-                     "--no-shore", "--cot", listener.url, "--cot-every", "0"]) == 0
+                     "--no-shore", "--cot", listener.url, "--cot-every", "1"]) == 0
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and not any(
                 COT_ALERT_TYPE.encode() in e for e in listener.events):
@@ -185,3 +187,41 @@ def test_cot_types_by_ship_category() -> None:
     assert cot_vessel_type(70) == "a-u-S-X-M-C"
     assert cot_vessel_type(84) == "a-u-S-X-M-O"
     assert cot_vessel_type(None) == "a-u-S"
+
+
+def test_a_partners_cot_stream_carries_only_what_it_may_see(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The sample's vessels lie either side of 68.6 W; the partner sees the west and gap alerts.
+    partners = tmp_path / "partners.toml"
+    partners.write_text('[[partner]]\nname = "West"\ntoken = "west-token-0123456789"\n'
+                        'area_bbox = [-90.0, 0.0, -68.6, 40.0]\nlayers = ["ais", "alerts:gap"]\n'
+                        '[[partner]]\nname = "Ops"\nrole = "operator"\n'
+                        'token = "operator-token-0123456789"\n', encoding="utf-8")
+    alerts_file = tmp_path / "a.jsonl"
+    assert main(["replay", str(SAMPLE), "--alerts", str(alerts_file), "-q", "--no-shore"]) == 0
+    alerts = [json.loads(x) for x in alerts_file.read_text().splitlines()]
+    def stream(*extra: str) -> list[ET.Element]:
+        listener = Listener("udp")
+        try:
+            assert main(["serve", str(SAMPLE), "--port", "0", "--speed", "0", "--duration",
+                         "3", "--no-shore", "--partners", str(partners), "--cot",
+                         listener.url, "--cot-every", "1", *extra]) == 0
+            time.sleep(0.5)
+        finally:
+            listener.close()
+        return parsed(listener.events)
+
+    def lon(e: ET.Element) -> float:
+        return float(e.find("point").get("lon", "nan"))  # type: ignore[union-attr]
+
+    everything = stream()
+    assert any(lon(e) > -68.6 for e in everything)  # the sample has vessels east of 68.6 W
+    events = stream("--cot-partner", "West")
+    assert events and all(lon(e) <= -68.6 for e in events)
+    sent = {e.find("detail/__mda").get("alert_id") for e in events  # type: ignore[union-attr]
+            if e.get("type") == COT_ALERT_TYPE}
+    want = {a["alert_id"] for a in alerts if a["kind"] == "gap" and float(a["lon"]) <= -68.6}
+    assert sent == want and want
+    assert main(["serve", "--port", "0", "--duration", "0", "--partners", str(partners),
+                 "--cot", "udp://127.0.0.1:9", "--cot-partner", "Nobody"]) == 2
+    assert "no such partner" in capsys.readouterr().err
