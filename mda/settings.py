@@ -30,7 +30,7 @@ class IngestSettings:
     allowed_lateness_s: float = 300.0
     # Live runs (mda live, mda serve with feeds): the lateness of records timed on arrival.
     # Their times are in order (stamped by one clock, kept non-decreasing), so 0 releases each
-    # at once and alerts come within a second; allowed_lateness_s still holds for records
+    # at once (no lateness wait before an alert); allowed_lateness_s still holds for records
     # that carry their own time (tag blocks), and the watermark is the lower of the two.
     arrival_lateness_s: float = 0.0
     # Live runs: vessels not heard for this long (event time) are evicted from every
