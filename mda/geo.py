@@ -44,3 +44,12 @@ def destination(lat: float, lon: float, distance_m: float, bearing: float) -> tu
     l2 = l1 + math.atan2(math.sin(b) * math.sin(d) * math.cos(p1),
                          math.cos(d) - math.sin(p1) * math.sin(p2))
     return math.degrees(p2), (math.degrees(l2) + 540.0) % 360.0 - 180.0
+
+
+def dead_reckon(lat: float, lon: float, sog_kn: float | None, cog_deg: float | None,
+                dt_s: float) -> tuple[float, float]:
+    """Where a vessel at (lat, lon) with speed and course is ``dt_s`` seconds later (earlier
+    when negative), on a straight course; where it was when speed or course is unknown."""
+    if not sog_kn or cog_deg is None or not dt_s:
+        return lat, lon
+    return destination(lat, lon, sog_kn * M_PER_NM / 3600.0 * dt_s, cog_deg)
