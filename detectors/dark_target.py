@@ -122,6 +122,7 @@ class DarkTargetDetector(Detector[DarkTargetSettings]):
         self._grid: dict[tuple[int, int], set[int]] | None = None  # built at the first contact
         self._pending: dict[int, _Pending] = {}
         self._pending_at: dict[tuple[int, int], set[int]] = {}
+        self._around_of: dict[tuple[int, int], list[tuple[int, int]]] = {}
         self._tracks: dict[TrackKey, _Track] = {}
         self._done: dict[str, _Track] = {}  # closed alerts still re-checked, by alert id
         self._seq = 0
@@ -228,10 +229,26 @@ class DarkTargetDetector(Detector[DarkTargetSettings]):
     # -- matching --------------------------------------------------------------------------
     def _check_pending(self, mmsi: int, v: tuple[float, float, float, float | None,
                                                  float | None]) -> None:
+        """A report against the undecided contacts near it; a cheap flat-Earth bound first
+        (the vessel cannot have reached the match distance in the time between)."""
         cell = self._cells[mmsi]
-        for nc in self._around(v[1], cell):
-            for key in self._pending_at.get(nc, ()):
-                self._compare(self._pending[key], mmsi, v)
+        around = self._around_of.get(cell)
+        if around is None:
+            around = self._around_of[cell] = self._around(v[1], cell)
+        s = self.settings
+        speed = (v[3] or 0.0) * 0.514444
+        coslat = math.cos(math.radians(v[1]))
+        for nc in around:
+            keys = self._pending_at.get(nc)
+            if not keys:
+                continue
+            for key in keys:
+                p = self._pending[key]
+                reach = s.match_distance_m * 1.01 + abs(v[0] - p.t) * speed + 10.0
+                dy = (v[1] - p.c.lat) * _M_PER_DEG
+                dx = (v[2] - p.c.lon) * _M_PER_DEG * coslat
+                if dx * dx + dy * dy <= reach * reach:
+                    self._compare(p, mmsi, v)
 
     def _compare(self, p: _Pending, mmsi: int,
                  v: tuple[float, float, float, float | None, float | None]) -> None:
