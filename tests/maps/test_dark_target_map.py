@@ -1,0 +1,40 @@
+"""A dark_target alert on the report map, in headless Chromium: its own layer and colour, and a
+popup that names the sensor contact, not "vessel MMSI 0"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from maps.assets import AssetCache
+from maps.report import write_report_map
+from maps.style import ALERT_COLOURS
+from tests.helpers import REPO, replay
+from tests.maps.test_browser import layer_labels, wait_for
+
+SAMPLE = REPO / "replay_data" / "sample"
+
+
+def test_dark_target_layer_and_popup(chrome: Any, assets: AssetCache, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from mda.settings import RadarSettings, preset_settings
+
+    settings = replace(preset_settings(), radar=RadarSettings(17.936, -76.841))
+    run = replay([SAMPLE / "kingston_radar.nmea", SAMPLE / "kingston_sar.csv"], settings)
+    alerts = [a.to_dict() for a in run.alerts]
+    dark = [a for a in run.final().values() if a.kind == "dark_target"]
+    assert {a.evidence["sensor"] for a in dark} == {"radar", "sar"}
+    assert ALERT_COLOURS["dark_target"] != ALERT_COLOURS["feed_outage"]
+    out = tmp_path / "report.html"
+    write_report_map(out, alerts, cache=assets, title="radar and SAR")
+    chrome.get(out.as_uri())
+    wait_for(chrome, "return window.MDA_READY")
+    assert "Alerts: dark target (sensor contact, no AIS)" in layer_labels(chrome)
+    radar = next(a for a in dark if a.evidence["sensor"] == "radar")
+    text = chrome.execute_script(
+        "var a = MDA_PICTURE.alertById(arguments[0]); a.marker.openPopup();"
+        "return a.marker.getPopup().getElement().innerText;", radar.alert_id)
+    assert "radar kgn-radar #4 (no AIS)" in text
+    assert "MMSI 0" not in text and "unnamed" not in text
+    assert "nearest_ais" in text and radar.summary in text
