@@ -11,8 +11,8 @@ vessel detections in the Global Fishing Watch CSV form. Both become
   heading needs ``[radar] heading_deg`` (a fixed shore radar reports true bearings).
 * ``TLL`` (target latitude and longitude): target number, position, name, UTC time, status.
 * SAR CSV (``detect_id``, ``detect_lat``, ``detect_lon``, ``detect_timestamp``, optional
-  ``length_m``; the header is recognised like ingest/tables.py does for AIS tables). Every
-  detection is its own contact.
+  ``length_m``): :class:`ingest.tables.SarDecoder`, the header recognised as for AIS tables.
+  Every detection is its own contact.
 
 The sentences are parsed by pynmea2 after the decoder's own framing and checksum check. Time:
 the sentence's UTC time of day, on the date of the line's own time (tag block, prefix, GPS
@@ -22,27 +22,20 @@ as untimed (``IngestStats.contacts_untimed``), kept out of correlation.
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ingest import quarantine as q
-from ingest.quarantine import IngestStats, Reject
 from mda.geo import M_PER_NM, destination
-from mda.records import SENSOR_RADAR, SENSOR_SAR, TIME_ARRIVAL, TIME_TAG, SensorContact
-
-if TYPE_CHECKING:
-    from ingest.decode import Decoded
+from mda.records import SENSOR_RADAR, TIME_ARRIVAL, TIME_TAG, SensorContact
 
 RADAR_SENTENCES = (b"TTM", b"TLL")
 _STATUS = {"T": "tracking", "Q": "acquiring", "L": "lost"}
 # metres per range unit, and knots per speed unit (TTM field 10)
 _UNIT_M = {"K": 1000.0, "N": M_PER_NM, "S": 1609.344}
 _UNIT_KN = {"K": 1000.0 / M_PER_NM, "N": 1.0, "S": 1609.344 / M_PER_NM}
-SAR_COLUMNS = ("detect_id", "detect_lat", "detect_lon", "detect_timestamp")
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,85 +151,3 @@ def radar_contact(sentence: str, line_ts: float | None, arrived: bool, source: s
         None if ts is None else datetime.fromtimestamp(ts, UTC), SENSOR_RADAR, source,
         str(number), lat, lon, sog, cog, None, status, (name or "").strip() or None,
         None if ts is None else TIME_ARRIVAL if arrived and clock is None else TIME_TAG)
-
-
-def looks_like_sar_header(line: str) -> bool:
-    cols = {c.strip().lower().lstrip("\ufeff") for c in line.replace(";", ",").split(",")}
-    return all(c in cols for c in SAR_COLUMNS)
-
-
-class SarDecoder:
-    """SAR detection rows -> :class:`SensorContact`; the ``feed``/``flush``/``out``/``rejects``
-    shape of the other decoders. A row without a readable id, position or time is rejected
-    (``bad_sar_detection``); a length that cannot be read is None (``unreadable``)."""
-
-    def __init__(self, source: str, stats: IngestStats) -> None:
-        self.source = source
-        self.stats = stats
-        self.out: list[Decoded] = []
-        self.rejects: list[Reject] = []
-        self.unreadable: dict[str, int] = {}
-        self._header: list[str] | None = None
-        self._delimiter = ","
-
-    def _reject(self, line_no: int, raw: bytes, reason: str, detail: str = "") -> None:
-        self.stats.rejected[reason] += 1
-        self.rejects.append(
-            Reject(self.source, line_no, raw.decode("utf-8", "replace"), reason, detail))
-
-    def feed(self, line_no: int, raw: bytes) -> None:
-        from ingest.tables import parse_ts
-
-        self.stats.lines_read += 1
-        text = raw.decode("utf-8", "replace").strip().lstrip("\ufeff")
-        if not text:
-            self._reject(line_no, raw, q.BLANK)
-            return
-        if self._header is None:
-            self._delimiter = ";" if text.count(";") > text.count(",") else ","
-            self._header = [c.strip().lower() for c in
-                            next(csv.reader([text], delimiter=self._delimiter))]
-            self.stats.lines_used += 1
-            return
-        values = next(csv.reader([text], delimiter=self._delimiter))
-        if len(values) != len(self._header):
-            self._reject(line_no, raw, q.BAD_ROW, "wrong number of columns")
-            return
-        row = dict(zip(self._header, values, strict=True))
-        get: Callable[[str], str] = lambda c: row.get(c, "").strip()  # noqa: E731
-        ident = get("detect_id")
-        lat, lon = _float(get("detect_lat")), _float(get("detect_lon"))
-        if not ident:
-            self._reject(line_no, raw, q.BAD_DETECTION, "no detect_id")
-            return
-        if lat is None or lon is None:
-            self._reject(line_no, raw, q.BAD_DETECTION,
-                         f"unreadable position {get('detect_lat')!r}, {get('detect_lon')!r}")
-            return
-        if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
-            self._reject(line_no, raw, q.POSITION_OUT_OF_RANGE, f"lat {lat} lon {lon}")
-            return
-        stamp = get("detect_timestamp")
-        ts = parse_ts(stamp) if stamp else None
-        if stamp and ts is None:
-            self._reject(line_no, raw, q.BAD_DETECTION, f"unreadable time {stamp!r}")
-            return
-        if ts is not None and not q.MIN_TS <= ts <= q.MAX_TS:
-            self._reject(line_no, raw, q.BAD_TIMESTAMP, f"time {stamp!r}")
-            return
-        length = _float(get("length_m")) if get("length_m") else None
-        if get("length_m") and length is None:
-            self.unreadable["length_m"] = self.unreadable.get("length_m", 0) + 1
-        self.stats.lines_used += 1
-        self.stats.messages_decoded += 1
-        self.stats.contacts[SENSOR_SAR] += 1
-        if ts is None:
-            self.stats.contacts_untimed += 1
-        contact = SensorContact(
-            None if ts is None else datetime.fromtimestamp(ts, UTC), SENSOR_SAR, self.source,
-            ident, lat, lon, None, None, length if length is not None and length > 0 else None,
-            None, None, None if ts is None else TIME_TAG)
-        self.out.append((contact, ts, [(line_no, raw)]))
-
-    def flush(self) -> None:
-        return None

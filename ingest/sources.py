@@ -18,8 +18,7 @@ from typing import BinaryIO
 from ingest.decode import NmeaDecoder
 from ingest.dedup import Deduplicator
 from ingest.quarantine import IngestStats
-from ingest.sensors import SarDecoder, looks_like_sar_header
-from ingest.tables import TableDecoder, looks_like_table_header
+from ingest.tables import SarDecoder, TableDecoder, looks_like_sar_header, looks_like_table_header
 
 
 def sniff_format(first_lines: list[bytes]) -> str:

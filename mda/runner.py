@@ -23,9 +23,8 @@ from ingest.decode import Decoded, NmeaDecoder
 from ingest.dedup import Deduplicator
 from ingest.prepare import SourceReport, prepare
 from ingest.quarantine import IngestStats, Reject
-from ingest.sensors import SarDecoder
 from ingest.sources import Source, make_decoder, sniff_format
-from ingest.tables import TableDecoder
+from ingest.tables import SarDecoder, TableDecoder
 from mda.geography import Geography
 from mda.records import (
     NAV_AT_ANCHOR,
@@ -423,37 +422,32 @@ class EmbeddedRunner:
                 break
             ts = item[0]
             rec = item[5]
-            if isinstance(rec, SensorContact):
-                self._contact(rec, ts)
-                continue
-            if geo is not None:
-                if rec.nav_status in _STATIONARY:
-                    geo.observe(rec.lat, rec.lon, ts)
-                elif rec.sog_kn is not None and rec.sog_kn < _STOPPED_KN:
-                    geo.observe_stop(rec.lat, rec.lon, rec.mmsi)
-            if on_position is not None:
-                on_position(rec)
+            report = rec if type(rec) is PositionReport else None
+            contact = rec if isinstance(rec, SensorContact) else None
+            if report is None:
+                if contact is not None and self.on_contact is not None:
+                    self.on_contact(contact)
+            else:
+                if geo is not None:
+                    if report.nav_status in _STATIONARY:
+                        geo.observe(report.lat, report.lon, ts)
+                    elif report.sog_kn is not None and report.sog_kn < _STOPPED_KN:
+                        geo.observe_stop(report.lat, report.lon, report.mmsi)
+                if on_position is not None:
+                    on_position(report)
             for det in self.detectors:
                 if ts > det.next_due:
                     alerts = det.advance(ts)
                     if alerts:
                         self._emit(alerts)
-                alerts = det.step(rec, ts)
+                if report is not None:
+                    alerts = det.step(report, ts)
+                else:
+                    assert contact is not None  # the heap holds positions and contacts only
+                    alerts = det.contact(contact, ts)
                 if alerts:
                     self._emit(alerts)
         self._advance(watermark)
-
-    def _contact(self, contact: SensorContact, ts: float) -> None:
-        if self.on_contact is not None:
-            self.on_contact(contact)
-        for det in self.detectors:
-            if ts > det.next_due:
-                alerts = det.advance(ts)
-                if alerts:
-                    self._emit(alerts)
-            alerts = det.contact(contact, ts)
-            if alerts:
-                self._emit(alerts)
 
     def tick(self, watermark: float) -> None:
         """An external watermark (a streaming worker's): release the records up to it and

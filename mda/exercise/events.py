@@ -487,14 +487,22 @@ def _sensing(d: _Draft, spec: EventSpec, rng: random.Random, eid: str, track: Tr
     return sensing
 
 
-def _dark_target(d: _Draft, spec: EventSpec, rng: random.Random, eid: str) -> bool:
-    p = d.p
+def _sensed_where(d: _Draft, spec: EventSpec, rng: random.Random, margin_h: float
+                  ) -> tuple[float, float, float, LatLon] | None:
+    """Duration (h), speed, time and site of a sensed vessel (dark target or decoy)."""
     dur = spec.span("duration_h").pick(rng.random())
     speed = spec.span("speed_kn").pick(rng.random())
-    t = _when(p, spec, rng, 0.5, dur, 0.5)
-    site = _site(p, spec, rng, float(spec.params["min_shore_nm"]))
-    if site is None:
+    t = _when(d.p, spec, rng, margin_h, dur, margin_h)
+    site = _site(d.p, spec, rng, float(spec.params["min_shore_nm"]))
+    return None if site is None else (dur, speed, t, site)
+
+
+def _dark_target(d: _Draft, spec: EventSpec, rng: random.Random, eid: str) -> bool:
+    p = d.p
+    where = _sensed_where(d, spec, rng, 0.5)
+    if where is None:
         return False
+    dur, speed, t, site = where
     track = _straight(p, rng, site, t, speed, dur, ())
     if track is None:
         return False
@@ -511,12 +519,10 @@ def _dark_target(d: _Draft, spec: EventSpec, rng: random.Random, eid: str) -> bo
 # -- decoys ------------------------------------------------------------------------------------
 def _sensed_ais(d: _Draft, spec: EventSpec, rng: random.Random, eid: str) -> bool:
     p = d.p
-    dur = spec.span("duration_h").pick(rng.random())
-    speed = spec.span("speed_kn").pick(rng.random())
-    t = _when(p, spec, rng, 1.0, dur, 1.0)
-    site = _site(p, spec, rng, float(spec.params["min_shore_nm"]))
-    if site is None:
+    where = _sensed_where(d, spec, rng, 1.0)
+    if where is None:
         return False
+    dur, speed, t, site = where
     ship_type = int(spec.params["ship_type"])
     flag = rng.choice(FOC)
     b = _to_and_from(d, rng, site, t, speed, p.avoid_for(ship_type, flag),
