@@ -141,14 +141,10 @@ class DarkTargetDetector(Detector[DarkTargetSettings]):
         i, j = cell
         return [(i + di, j + dj) for di in (-1, 0, 1) for dj in range(-k, k + 1)]
 
-    def _place(self, mmsi: int, lat: float, lon: float) -> None:
+    def _place(self, mmsi: int, cell: tuple[int, int]) -> None:
         grid = self._grid
-        if grid is None:
-            return
-        cell = self._cell(lat, lon)
+        assert grid is not None
         old = self._cells.get(mmsi)
-        if old == cell:
-            return
         if old is not None:
             members = grid.get(old)
             if members is not None:
@@ -160,19 +156,23 @@ class DarkTargetDetector(Detector[DarkTargetSettings]):
 
     # -- steps -----------------------------------------------------------------------------
     def step(self, report: PositionReport, t: float) -> list[Alert]:
-        v = (t, report.lat, report.lon, report.sog_kn, report.cog_deg)
-        self._vessels[report.mmsi] = v
+        mmsi, lat, lon = report.mmsi, report.lat, report.lon
+        v = (t, lat, lon, report.sog_kn, report.cog_deg)
+        self._vessels[mmsi] = v
         if self._grid is not None:
-            self._place(report.mmsi, report.lat, report.lon)
+            c = self._cell_deg
+            cell = (math.floor(lat / c), math.floor((lon + 180.0) / c))  # self._cell, inline
+            if self._cells.get(mmsi) != cell:
+                self._place(mmsi, cell)
             if self._pending:
-                self._check_pending(report.mmsi, v)
+                self._check_pending(mmsi, v)
         return NO_ALERTS
 
     def contact(self, contact: SensorContact, t: float) -> list[Alert]:
         if self._grid is None:
             self._grid = {}
             for mmsi, v in self._vessels.items():
-                self._place(mmsi, v[1], v[2])
+                self._place(mmsi, self._cell(v[1], v[2]))
         cell = self._cell(contact.lat, contact.lon)
         p = _Pending(contact, t, cell)
         window = self.settings.match_window_s
