@@ -38,3 +38,30 @@ def test_dark_target_layer_and_popup(chrome: Any, assets: AssetCache, tmp_path: 
     assert "radar kgn-radar #4 (no AIS)" in text
     assert "MMSI 0" not in text and "unnamed" not in text
     assert "nearest_ais" in text and radar.summary in text
+
+
+def test_serve_replays_radar_and_sar_into_the_picture(tmp_path: Path) -> None:
+    """``mda serve FILE...`` (its replay source) reads the radar and SAR inputs: the
+    dark_target alerts are on /api/alerts with the contact in their properties."""
+    import threading
+    from dataclasses import replace
+
+    from maps.server import PictureServer, PictureState, ReplaySource
+    from mda.settings import RadarSettings, preset_settings
+    from tests.maps.test_server import get_json
+
+    settings = replace(preset_settings(), radar=RadarSettings(17.936, -76.841))
+    state = PictureState()
+    src = ReplaySource([str(SAMPLE / "kingston_radar.nmea"), str(SAMPLE / "kingston_sar.csv")],
+                       settings, speed=0)
+    src.run(state, threading.Event())
+    assert src.summary is not None and src.summary["contacts"] == {"radar": 2134, "sar": 3}
+    srv = PictureServer(state, "127.0.0.1", 0, cache=AssetCache(tmp_path / "none")).start()
+    try:
+        alerts = get_json(srv, "/api/alerts")["features"]
+    finally:
+        srv.stop()
+    dark = [f["properties"] for f in alerts if f["properties"]["kind"] == "dark_target"]
+    assert {(p["evidence"]["sensor"], p["evidence"]["contact_id"]) for p in dark} == {
+        ("radar", "4"), ("sar", "KGN-S1-003")}
+    assert all(p["mmsi"] == 0 for p in dark)
