@@ -28,6 +28,10 @@ two missed reports to spare, and keeps the dead-reckoning short (at 20 kn a vess
   of an alert, the alert is ``retracted``. Up to ``max_kept`` dark sweeps are kept per track
   (thinned evenly beyond that).
 
+A radar reference target (a fixed object, ``SensorContact.reference``) is counted
+(``counters["reference_target"]``), never alerted; matched contacts are counted too
+(``counters["matched"]``: the run summary's ``not_alerted``).
+
 Pure: positions come through :meth:`step`, contacts through :meth:`contact`, time through
 :meth:`advance`; no files, no clock.
 """
@@ -169,6 +173,9 @@ class DarkTargetDetector(Detector[DarkTargetSettings]):
         return NO_ALERTS
 
     def contact(self, contact: SensorContact, t: float) -> list[Alert]:
+        if contact.reference:
+            self.counters["reference_target"] += 1  # a fixed object, not a vessel
+            return NO_ALERTS
         if self._grid is None:
             self._grid = {}
             for mmsi, v in self._vessels.items():
@@ -285,6 +292,7 @@ class DarkTargetDetector(Detector[DarkTargetSettings]):
         tr.last_t, tr.lat, tr.lon = p.t, c.lat, c.lon
         out: list[Alert] = []
         if p.best is not None:
+            self.counters["matched"] += 1
             mmsi = p.best[1]
             if tr.ident != mmsi:
                 tr.ident, tr.ident_since = mmsi, p.t

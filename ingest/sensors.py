@@ -10,6 +10,9 @@ vessel detections in the Global Fishing Watch CSV form. Both become
   setting (``mda replay --radar-at LAT,LON``). A bearing or course relative (``R``) to a
   heading needs ``[radar] heading_deg`` (a fixed shore radar reports true bearings).
 * ``TLL`` (target latitude and longitude): target number, position, name, UTC time, status.
+
+A target flagged as a reference target (``R``: a fixed object the radar stabilises on) is
+decoded with ``reference`` set; correlation counts it and does not alert on it.
 * SAR CSV (``detect_id``, ``detect_lat``, ``detect_lon``, ``detect_timestamp``, optional
   ``length_m``): :class:`ingest.tables.SarDecoder`, the header recognised as for AIS tables.
   Every detection is its own contact.
@@ -147,7 +150,9 @@ def radar_contact(sentence: str, line_ts: float | None, arrived: bool, source: s
     ts = line_ts
     if clock is not None and line_ts is not None:
         ts = _on_day_of(clock, line_ts)
+    reference = str(getattr(msg, "reference", "") or "").strip().upper() == "R"
     return SensorContact(
         None if ts is None else datetime.fromtimestamp(ts, UTC), SENSOR_RADAR, source,
         str(number), lat, lon, sog, cog, None, status, (name or "").strip() or None,
-        None if ts is None else TIME_ARRIVAL if arrived and clock is None else TIME_TAG)
+        None if ts is None else TIME_ARRIVAL if arrived and clock is None else TIME_TAG,
+        reference)

@@ -349,7 +349,8 @@ class SarDecoder(TableDecoder):
             self._reject(line_no, raw, q.POSITION_OUT_OF_RANGE, f"lat {lat} lon {lon}")
             return
         stamp = get("detect_timestamp")
-        ts = parse_ts(stamp) if stamp else None
+        # BigQuery exports write "2021-06-01 10:23:45 UTC"
+        ts = parse_ts(stamp.removesuffix(" UTC")) if stamp else None
         if stamp and ts is None:
             self._reject(line_no, raw, q.BAD_DETECTION, f"unreadable time {stamp!r}")
             return

@@ -101,6 +101,8 @@ class SensorContact:
     status: str | None = None
     name: str | None = None  # a target name the radar gives, if any
     time_source: str | None = None  # as PositionReport.time_source
+    # a radar reference target (TTM/TLL field "R"): a fixed object the radar stabilises on
+    reference: bool = False
 
     @property
     def track_key(self) -> tuple[str, str, str]:

@@ -62,6 +62,7 @@ def test_ttm_range_and_bearing_from_the_radar_and_its_utc_time() -> None:
     assert c.lat > RADAR.lat and c.lon > RADAR.lon  # north-east
     assert (c.sog_kn, c.cog_deg) == (11.5, 90.0)
     assert runner.stats.contacts == {"radar": 1}
+    assert not c.reference
 
 
 def test_units_kilometres_and_relative_bearing_with_a_heading() -> None:
@@ -85,6 +86,15 @@ def test_tll_any_talker_lost_status_and_midnight() -> None:
     assert (c.contact_id, c.status, c.name) == ("12", "lost", "TGT12")
     assert (c.lat, c.lon) == (pytest.approx(18.125), pytest.approx(-76.8))
     assert c.ts == datetime(2024, 5, 1, 23, 59, 59, tzinfo=UTC)
+
+
+def test_reference_target_is_decoded_and_not_alerted() -> None:
+    t = T0.timestamp()
+    lines = [tag(t + k) + sign("RATLL,09,1800.000,N,07648.000,W,BUOY,,T,R") for k in range(3)]
+    (c, *_), runner, rejects = contacts_of(lines)
+    assert c.reference and c.name == "BUOY" and rejects == []
+    assert runner.summary().not_alerted["dark_target"] == {"reference_target": 3}
+    assert runner.summary().alerts == {}
 
 
 def test_interleaved_with_ais_in_one_stream() -> None:
@@ -155,6 +165,7 @@ S1A_006,97.6,-77.1,2024-05-01T11:02:03Z,30,0.5
 S1A_007,17.6,-77.1
 S1A_008,17.7,-77.0,,12,0.4
 S1A_009,17.7,-77.0,2024-05-01T11:02:04Z,long,0.4
+S1A_010,17.8,-77.0,2024-05-01 11:02:05 UTC,20,0.4
 """
 
 
@@ -166,7 +177,8 @@ def test_sar_detections_csv() -> None:
     runner = EmbeddedRunner(preset_settings(), on_reject=rejects.append, on_contact=seen.append)
     summary = runner.run([Source.from_bytes("sar.csv", data)]).as_dict()
     by_id = {c.contact_id: c for c in seen}
-    assert sorted(by_id) == ["S1A_001", "S1A_002", "S1A_009"]  # S1A_008 has no time
+    assert sorted(by_id) == ["S1A_001", "S1A_002", "S1A_009", "S1A_010"]  # 008: no time
+    assert by_id["S1A_010"].ts == datetime(2024, 5, 1, 11, 2, 5, tzinfo=UTC)
     first = by_id["S1A_001"]
     assert (first.sensor, first.lat, first.lon, first.length_m) == ("sar", 17.5012, -77.2034,
                                                                    84.5)
@@ -175,7 +187,7 @@ def test_sar_detections_csv() -> None:
     assert {r.line_no: r.reason for r in rejects} == {
         4: "bad_sar_detection", 5: "bad_sar_detection", 6: "bad_sar_detection",
         7: "position_out_of_range", 8: "bad_row"}
-    assert summary["contacts"] == {"sar": 4} and summary["contacts_untimed"] == 1
+    assert summary["contacts"] == {"sar": 5} and summary["contacts_untimed"] == 1
 
 
 def test_radar_settings_file_and_option(tmp_path) -> None:
