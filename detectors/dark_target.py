@@ -39,6 +39,7 @@ Pure: positions come through :meth:`step`, contacts through :meth:`contact`, tim
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -130,6 +131,7 @@ class DarkTargetDetector(Detector[DarkTargetSettings]):
         self._tracks: dict[TrackKey, _Track] = {}
         self._done: dict[str, _Track] = {}  # closed alerts still re-checked, by alert id
         self._seq = 0
+        self._now = float("-inf")  # the newest watermark seen
         self._due = Deadlines(self)
         # A track is lost when no sweep came for track_lost_s; known once every sweep up to
         # then is decided (a window later).
@@ -195,16 +197,16 @@ class DarkTargetDetector(Detector[DarkTargetSettings]):
         return NO_ALERTS
 
     def late(self, report: PositionReport, t: float) -> list[Alert]:
-        """Late AIS: compared with the undecided contacts and the kept dark sweeps."""
+        """Late AIS: compared with the undecided contacts and the kept dark sweeps of the last
+        ``recheck_s``."""
         v = (t, report.lat, report.lon, report.sog_kn, report.cog_deg)
-        if self._pending:
-            for p in self._pending.values():
-                self._compare(p, report.mmsi, v)
+        self._scan(report.mmsi, v, self._pending.values())
         out: list[Alert] = []
+        horizon = self._now - self.settings.recheck_s
         for tr in [*self._tracks.values(), *self._done.values()]:
             if tr.alert is None or tr.alert.status == "retracted" or not tr.kept:
                 continue
-            left = [k for k in tr.kept if not self._explains(v, k)]
+            left = [k for k in tr.kept if k[0] < horizon or not self._explains(v, k)]
             if len(left) == len(tr.kept):
                 continue
             tr.kept = left
@@ -213,6 +215,7 @@ class DarkTargetDetector(Detector[DarkTargetSettings]):
         return out or NO_ALERTS
 
     def advance(self, watermark: float) -> list[Alert]:
+        self._now = max(self._now, watermark)
         out: list[Alert] = []
         for due, (what, key) in self._due.pop_before(watermark):
             if what == "decide":
@@ -242,20 +245,26 @@ class DarkTargetDetector(Detector[DarkTargetSettings]):
         around = self._around_of.get(cell)
         if around is None:
             around = self._around_of[cell] = self._around(v[1], cell)
-        s = self.settings
-        speed = (v[3] or 0.0) * 0.514444
-        coslat = math.cos(math.radians(v[1]))
+        pending = self._pending
         for nc in around:
             keys = self._pending_at.get(nc)
-            if not keys:
-                continue
-            for key in keys:
-                p = self._pending[key]
-                reach = s.match_distance_m * 1.01 + abs(v[0] - p.t) * speed + 10.0
-                dy = (v[1] - p.c.lat) * _M_PER_DEG
-                dx = (v[2] - p.c.lon) * _M_PER_DEG * coslat
-                if dx * dx + dy * dy <= reach * reach:
-                    self._compare(p, mmsi, v)
+            if keys:
+                self._scan(mmsi, v, [pending[k] for k in keys])
+
+    def _scan(self, mmsi: int, v: tuple[float, float, float, float | None, float | None],
+              contacts: Iterable[_Pending]) -> None:
+        """Compare report ``v`` with ``contacts`` that pass a flat-Earth bound (the vessel, at
+        its speed, could be within the match distance at the contact's time)."""
+        t, lat, lon = v[0], v[1], v[2]
+        speed = (v[3] or 0.0) * 0.514444
+        base = self.settings.match_distance_m * 1.01 + 10.0
+        kx = _M_PER_DEG * math.cos(math.radians(lat))
+        for p in contacts:
+            reach = base + abs(t - p.t) * speed
+            dy = (lat - p.c.lat) * _M_PER_DEG
+            dx = (lon - p.c.lon) * kx
+            if dx * dx + dy * dy <= reach * reach:
+                self._compare(p, mmsi, v)
 
     def _compare(self, p: _Pending, mmsi: int,
                  v: tuple[float, float, float, float | None, float | None]) -> None:
@@ -303,8 +312,8 @@ class DarkTargetDetector(Detector[DarkTargetSettings]):
             tr.ident = None
             tr.near = p.near
             tr.kept.append((p.t, c.lat, c.lon))
-            if len(tr.kept) > s.max_kept:
-                del tr.kept[::2]
+            if len(tr.kept) > s.max_kept:  # thin evenly, the newest kept
+                tr.kept = tr.kept[-1::-2][::-1]
             if tr.alert is None or tr.alert.status == "retracted":
                 tr.alert = self._state(tr, c, "open", p.t, None, now)
                 tr.updated_t = p.t
