@@ -206,3 +206,33 @@ def test_settings_change_the_decision() -> None:
     loose = replace(s, detectors={**s.detectors,
                                   "dark_target": DarkTargetSettings(match_distance_m=2500.0)})
     assert dark(replay_lines(body, loose)) == []
+
+
+def test_late_ais_beyond_the_recheck_horizon_retracts_nothing() -> None:
+    ais = track(311000001, T0 + timedelta(minutes=20), 18.05, -76.85, 12.0, 90.0, 10.0,
+                0.25 * H)
+    s = settings(sort_files=False)
+    short = replace(s, detectors={**s.detectors,
+                                  "dark_target": DarkTargetSettings(recheck_s=1800.0)})
+    body = lines(far_traffic(3.0), sweeps(ais, 1, lost=True), late=ais)
+    assert dark(replay_lines(body, short))[-1].status == "closed"  # 2 h late > 30 min
+    assert dark(replay_lines(body, s))[-1].status == "retracted"  # within the default 6 h
+
+
+def test_a_track_that_starts_transmitting_is_identified_and_closed() -> None:
+    """The radar follows a vessel whose AIS is off for its first 30 minutes: dark, then
+    identified once its AIS has matched the track for a whole window; the alert ends there."""
+    full = track(311000001, T0, 18.05, -76.85, 12.0, 90.0, 10.0, 1.0 * H)
+    on = [r for r in full if r.ts is not None and r.ts >= T0 + timedelta(minutes=30)]
+    run = replay_lines(lines(on + far_traffic(1.5), sweeps(full, 1)), settings())
+    states = dark(run)
+    assert {a.alert_id for a in states} == {states[0].alert_id}
+    last = states[-1]
+    assert last.status == "closed" and last.evidence["ended"] == "identified"
+    assert last.evidence["identified_mmsi"] == 311000001
+    assert last.end is not None
+    # it ends when the AIS came on (sweeps a window before that match it already), not at
+    # the end of the track, and the sweeps since were not dark
+    came_on = (T0 + timedelta(minutes=30)).timestamp()
+    assert abs(last.end.timestamp() - came_on) <= 12
+    assert last.evidence["dark_sweeps"] < last.evidence["sweeps"]
