@@ -20,6 +20,7 @@ from mda.settings import (
     load_settings,
     parse_radar_at,
     preset_settings,
+    to_toml,
 )
 from tests.helpers import replay_lines
 
@@ -193,7 +194,12 @@ def test_sar_detections_csv() -> None:
 def test_radar_settings_file_and_option(tmp_path) -> None:
     cfg = tmp_path / "s.toml"
     cfg.write_text("[radar]\nlat = 18.0\nlon = -76.8\n")
-    assert load_settings(config=cfg).radar == RadarSettings(18.0, -76.8)
+    loaded = load_settings(config=cfg)
+    assert loaded.radar == RadarSettings(18.0, -76.8)
+    again = tmp_path / "again.toml"
+    again.write_text(to_toml(loaded))
+    assert load_settings(config=again).radar == loaded.radar  # mda config show round-trips
+    assert "[radar]" not in to_toml(preset_settings())
     assert parse_radar_at("18.5,-76.25,90").site() is not None
     for bad in ("[radar]\nlat = 18.0\n", "[radar]\nlat = 98.0\nlon = 1\n",
                 "[radar]\nlat = 18.0\nlon = -76.8\nheight = 3\n"):
