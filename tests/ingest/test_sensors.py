@@ -208,3 +208,28 @@ def test_radar_settings_file_and_option(tmp_path) -> None:
             load_settings(config=cfg)
     with pytest.raises(SettingsError, match="LAT,LON"):
         parse_radar_at("here")
+
+
+def test_radar_over_a_live_tcp_feed_takes_the_arrival_time() -> None:
+    """A TCP radar feed of untimed TTM sentences (``mda live`` / ``mda serve tcp://``): each
+    contact takes the injected arrival time, like an untimed AIS sentence."""
+    import itertools
+
+    from ingest.network import NetworkSource
+    from tests.live.feed import FeedServer
+
+    lines = [sign(f"RATTM,{k % 3 + 1:02d},{2 + k / 100:.2f},045.0,T,10.0,045.0,T,,,N,,T,")
+             .encode() for k in range(30)]
+    server = FeedServer(lines)
+    ticks = itertools.count()
+    seen: list[SensorContact] = []
+    try:
+        runner = EmbeddedRunner(replace(preset_settings(), radar=RADAR), on_contact=seen.append)
+        src = NetworkSource(server.url, idle_timeout_s=1.0,
+                            clock=lambda: T0.timestamp() + next(ticks))
+        summary = runner.run([src]).as_dict()
+    finally:
+        server.close()
+    assert summary["contacts"] == {"radar": 30} and summary["contacts_untimed"] == 0
+    assert len(seen) == 30 and all(c.time_source == "arrival" for c in seen)
+    assert all(c.ts is not None and c.ts >= T0 for c in seen)
