@@ -170,10 +170,3 @@ class Deadlines:
         self.owner.next_due = heap[0][0] if heap else float("inf")
         return out
 
-
-REGISTRY: dict[str, type[Detector[Any]]] = {}
-
-
-def register(cls: type[Detector[Any]]) -> type[Detector[Any]]:
-    REGISTRY[cls.name] = cls
-    return cls

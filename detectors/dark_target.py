@@ -49,7 +49,6 @@ from detectors.base import (
     Detector,
     DetectorContext,
     DetectorSettings,
-    register,
 )
 from detectors.common import latlon, utc
 from mda.geo import EARTH_RADIUS_M, dead_reckon, haversine_m
@@ -108,7 +107,6 @@ class _Track:
     near: dict[int, tuple[float, float]] = field(default_factory=dict)
 
 
-@register
 class DarkTargetDetector(Detector[DarkTargetSettings]):
     """``dark_target`` alerts for sensor contacts no AIS vessel explains (module docstring)."""
 

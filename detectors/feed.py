@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from detectors.base import NO_ALERTS, Detector, DetectorContext, DetectorSettings, register
+from detectors.base import NO_ALERTS, Detector, DetectorContext, DetectorSettings
 from mda.records import Alert, PositionReport, alert_id, iso_utc
 
 KIND = "feed_outage"
@@ -74,6 +74,8 @@ class _Source:
     collapsed_since: float | None = None  # start of the window its rate collapsed in
     resumed: int = -1  # the window it came back in after a silence (partial: not judged)
     collapse_vessels: int = 0  # vessels it served when its rate collapsed
+    window_end: float = 0.0  # event time the current rate window ends
+    hour_end: float = 0.0  # ... and the current vessel window
     # A few of the vessels heard through it in the current and the previous vessel window.
     hour: int = 0
     now_vessels: set[int] = field(default_factory=set)
@@ -95,33 +97,42 @@ class SourceWatch:
         self.complete_until = float("-inf")
 
     def hear(self, report: PositionReport, t: float) -> None:
+        # Called for every position (twice: the feed and the gap detectors): kept lean, the
+        # window and vessel-window roll-overs computed only when a boundary is crossed.
         s = self.sources.get(report.source)
-        b = math.floor(t / self.settings.bucket_s)
+        cfg = self.settings
         if s is None:
-            s = _Source(t, t, bucket=b, lat=report.lat, lon=report.lon,
-                        hour=math.floor(t / self.settings.vessel_window_s))
+            b = math.floor(t / cfg.bucket_s)
+            h = math.floor(t / cfg.vessel_window_s)
+            s = _Source(t, t, bucket=b, lat=report.lat, lon=report.lon, hour=h,
+                        window_end=(b + 1) * cfg.bucket_s,
+                        hour_end=(h + 1) * cfg.vessel_window_s)
             self.sources[report.source] = s
-            self._next = min(self._next, (b + 1) * self.settings.bucket_s)
+            self._next = min(self._next, s.window_end)
         else:
             dt = t - s.last_t
-            if dt > self.silence_s(s):  # back from a silence: the silence explained it all
-                s.resumed = b
-                s.collapsed_since = None
             if dt > 0:
-                s.ew_interval = dt if s.ew_interval == 0.0 else 0.95 * s.ew_interval + 0.05 * dt
-            if b > s.bucket:
-                self._close_windows(s, b)
-            if t > s.last_t:
+                ew = s.ew_interval
+                if dt > cfg.outage_s and dt > cfg.outage_factor * ew:
+                    # Back from a silence: the silence explained it all.
+                    s.resumed = math.floor(t / cfg.bucket_s)
+                    s.collapsed_since = None
+                s.ew_interval = dt if ew == 0.0 else 0.95 * ew + 0.05 * dt
                 s.last_t = t
+            if t >= s.window_end:
+                b = math.floor(t / cfg.bucket_s)
+                self._close_windows(s, b)
         s.messages += 1
         s.count += 1
-        h = math.floor(t / self.settings.vessel_window_s)
-        if h > s.hour:
+        if t >= s.hour_end:
+            h = math.floor(t / cfg.vessel_window_s)
             s.prev_vessels = s.now_vessels if h == s.hour + 1 else set()
             s.now_vessels = set()
             s.hour = h
-        if len(s.now_vessels) < _RECENT:
-            s.now_vessels.add(report.mmsi)
+            s.hour_end = (h + 1) * cfg.vessel_window_s
+        vessels = s.now_vessels
+        if len(vessels) < _RECENT:
+            vessels.add(report.mmsi)
         s.lat += (report.lat - s.lat) * 0.01
         s.lon += (report.lon - s.lon) * 0.01
 
@@ -150,6 +161,7 @@ class SourceWatch:
                     s.ew_count = 0.8 * usual + 0.2 * n
                     s.windows += 1
         s.bucket = upto
+        s.window_end = (upto + 1) * cfg.bucket_s
         s.count = 0
 
     def silence_s(self, s: _Source) -> float:
@@ -195,7 +207,6 @@ def _utc(t: float) -> datetime:
     return datetime.fromtimestamp(t, UTC)
 
 
-@register
 class FeedDetector(Detector[FeedSettings]):
     """``feed_outage`` alerts: open while a source is down, closed when it is heard again at its
     usual rate (module docstring). ``mmsi`` is 0: the alert is about a feed, not a vessel; the

@@ -68,7 +68,6 @@ from detectors.base import (
     Detector,
     DetectorContext,
     DetectorSettings,
-    register,
 )
 from detectors.common import latlon
 from detectors.feed import FeedSettings, SourceWatch
@@ -163,7 +162,6 @@ def _utc(t: float) -> datetime:
     return datetime.fromtimestamp(t, UTC)
 
 
-@register
 class GapDetector(Detector[GapSettings]):
     """Opens a ``gap`` alert when a vessel under way falls silent (see the module docstring)."""
 

@@ -28,7 +28,6 @@ from detectors.base import (
     Detector,
     DetectorContext,
     DetectorSettings,
-    register,
 )
 from detectors.common import (
     DREDGING_DIVING_MILITARY,
@@ -85,7 +84,6 @@ class _Episode:
     alert: Alert | None = None
 
 
-@register
 class LoiteringDetector(Detector[LoiteringSettings]):
     """One vessel slow at sea for long enough (see the module docstring)."""
 

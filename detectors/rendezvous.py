@@ -39,7 +39,6 @@ from detectors.base import (
     Detector,
     DetectorContext,
     DetectorSettings,
-    register,
 )
 from detectors.common import (
     FISHING,
@@ -112,7 +111,6 @@ class _Pair:
     first_lon: float = 0.0
 
 
-@register
 class RendezvousDetector(Detector[RendezvousSettings]):
     """Two vessels close, slow and away from port for long enough (see the module docstring)."""
 

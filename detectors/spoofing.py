@@ -80,7 +80,6 @@ from detectors.base import (
     Detector,
     DetectorContext,
     DetectorSettings,
-    register,
 )
 from detectors.common import latlon, utc
 from mda.flags import flag_of
@@ -199,7 +198,6 @@ class _Identity:
     land_track: _Track | None = None  # the track an open on_land alert was raised on
 
 
-@register
 class SpoofingDetector(Detector[SpoofingSettings]):
     """Impossible speeds, shared MMSIs, positions on land, invalid MMSIs (module docstring)."""
 

@@ -23,7 +23,6 @@ from detectors.base import (
     Detector,
     DetectorContext,
     DetectorSettings,
-    register,
 )
 from detectors.common import latlon, ship_type_of, utc
 from mda.records import Alert, PositionReport, alert_id
@@ -61,7 +60,6 @@ class _Visit:
     alert: Alert | None = None
 
 
-@register
 class ZoneDetector(Detector[ZoneSettings]):
     """Entries into and exits from zones whose rule the vessel breaks (module docstring)."""
 

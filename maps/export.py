@@ -41,14 +41,32 @@ from maps.features import (
     parse_time,
     vessel_feature,
 )
-from maps.style import ALERT_KINDS, SEVERITIES, alert_colour
+from maps.style import ALERT_KINDS, SEVERITIES, alert_colour, ship_category
 from mda.records import PositionReport, iso_utc
 
 FORMATS = ("geojson", "kml", "csv", "cot")
 KML_NS = "http://www.opengis.net/kml/2.2"
 KN_TO_MS = 1852.0 / 3600.0
 COT_ALERT_TYPE = "b-m-p-s-m"
-COT_VESSEL_TYPE = "a-u-S"
+COT_VESSEL_TYPE = "a-u-S"  # unknown affiliation, sea surface track (type not known)
+# CoT types by ship category (MIL-STD-2525 surface, non-combatant "S-X" branch; affiliation
+# stays unknown "u": AIS identities are claimed, not verified).
+COT_SHIP_TYPES = {
+    "cargo": "a-u-S-X-M-C",
+    "tanker": "a-u-S-X-M-O",
+    "passenger": "a-u-S-X-M-P",
+    "fishing": "a-u-S-X-F",
+    "high_speed": "a-u-S-X-M",
+    "tug_service": "a-u-S-X-M-T",
+    "pleasure": "a-u-S-X-R",
+    "military_law": "a-u-S-X-L",
+    "other": "a-u-S-X",
+}
+
+
+def cot_vessel_type(ship_type: int | None) -> str:
+    """The CoT type of a vessel of this AIS ship type (``a-u-S`` when unknown)."""
+    return COT_SHIP_TYPES.get(ship_category(ship_type), COT_VESSEL_TYPE)
 COT_UNKNOWN = "9999999.0"
 VesselInfo = Callable[[int], dict[str, Any]]
 
@@ -283,8 +301,9 @@ def cot_vessel_event(r: PositionReport, info: dict[str, Any] | None = None,
     t = now or r.ts
     if t is None:
         raise ValueError(f"MMSI {r.mmsi}: an untimed report cannot be a CoT event")
-    ev, detail = _event(f"MMSI-{r.mmsi}", COT_VESSEL_TYPE, t, t, t + timedelta(seconds=stale_s),
-                        r.lat, r.lon)
+    st = info.get("ship_type")
+    ev, detail = _event(f"MMSI-{r.mmsi}", cot_vessel_type(st if isinstance(st, int) else None),
+                        t, t, t + timedelta(seconds=stale_s), r.lat, r.lon)
     ET.SubElement(detail, "contact", {"callsign": str(info.get("name") or f"MMSI {r.mmsi}")})
     course = r.cog_deg if r.cog_deg is not None else (
         float(r.heading_deg) if r.heading_deg is not None else None)

@@ -46,6 +46,7 @@ from maps.features import (
     vessel_feature,
     zone_features,
 )
+from maps.partners import Partner, Partners, clip_segments
 from maps.report import json_for_html, static_text
 from maps.style import style_config
 from maps.tracks import TrackCollector
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
 VesselInfo = Callable[[int], dict[str, Any]]
 MAX_BODY = 64 * 1024
 _ALERT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+_TOKEN_IN_LOG = re.compile(r"((?:^|[?&;\s])token=)[^&\s\"]*")
 GEOJSON = "application/geo+json"
 
 
@@ -143,16 +145,23 @@ class PictureState:
         return self._vessel_info(mmsi)
 
     # queries
-    def status(self) -> dict[str, Any]:
+    def status(self, scope: Partner | None = None) -> dict[str, Any]:
+        """Counts and bounds; for a partner (``scope``), of what it may see only."""
         with self._lock:
-            open_ = sum(1 for a in self._alerts.values() if a.get("status") == "open")
+            alerts = {k: a for k, a in self._alerts.items()
+                      if scope is None or scope.sees_alert(a)}
+            vessels = (len(self.tracks) if scope is None
+                       else len(self._latest(None, None, None, scope)))
+            zones = (len(self.zones) if scope is None
+                     else len(self.zones_fc(None, scope)["features"]))
+            open_ = sum(1 for a in alerts.values() if a.get("status") == "open")
             return {
                 "source": self.source, "source_state": self.source_state,
-                "clock": _iso(self.clock_ts), "vessels": len(self.tracks),
-                "alerts": len(self._alerts), "alerts_open": open_,
-                "alerts_unacknowledged": sum(1 for k in self._alerts if k not in self._acks),
-                "zones": len(self.zones), "seq": self._seq, "bounds": self._bounds(),
-                "feeds_in_outage": (None if self.health is None
+                "clock": _iso(self.clock_ts), "vessels": vessels,
+                "alerts": len(alerts), "alerts_open": open_,
+                "alerts_unacknowledged": sum(1 for k in alerts if k not in self._acks),
+                "zones": zones, "seq": self._seq, "bounds": self._bounds(scope),
+                "feeds_in_outage": (None if self.health is None or scope is not None
                                     else sum(1 for h in self.health() if h["outage"])),
             }
 
@@ -162,9 +171,13 @@ class PictureState:
                 "sources": [] if self.health is None else self.health()}
 
     def _latest(self, since: float | None, until: float | None,
-                bbox: Bbox | None) -> list[PositionReport]:
+                bbox: Bbox | None, scope: Partner | None = None) -> list[PositionReport]:
+        if scope is not None and not scope.reads("ais"):
+            return []
         out = []
         for r in self.tracks.latest_all():
+            if scope is not None and not scope.covers(r.lon, r.lat):
+                continue
             t = r.ts.timestamp() if r.ts is not None else None
             if since is not None and (t is None or t < since):
                 continue
@@ -175,20 +188,24 @@ class PictureState:
         return out
 
     def vessels(self, bbox: Bbox | None = None, since: float | None = None,
-                until: float | None = None) -> dict[str, Any]:
-        """Latest position of every vessel last seen in [since, until], inside bbox."""
+                until: float | None = None, scope: Partner | None = None) -> dict[str, Any]:
+        """Latest position of every vessel last seen in [since, until], inside bbox (and the
+        partner's area)."""
         with self._lock:
-            reports = self._latest(since, until, bbox)
+            reports = self._latest(since, until, bbox, scope)
             return feature_collection(vessel_feature(r, self.vessel_info(r.mmsi))
                                       for r in reports)
 
     def tracks_fc(self, bbox: Bbox | None = None, since: float | None = None,
-                  until: float | None = None) -> dict[str, Any]:
+                  until: float | None = None, scope: Partner | None = None) -> dict[str, Any]:
         """Tracks of the vessels :meth:`vessels` returns, as the report map draws them, with
-        ``t0`` (a foreign member): times in ``t`` are seconds since it."""
+        ``t0`` (a foreign member): times in ``t`` are seconds since it. For a partner, only
+        the points inside its area (a track that leaves it is cut there)."""
         with self._lock:
-            keep = {r.mmsi for r in self._latest(since, until, bbox)}
+            keep = {r.mmsi for r in self._latest(since, until, bbox, scope)}
             segs = [s for s in self.tracks.segments(200_000) if s.mmsi in keep]
+            if scope is not None and not scope.operator:
+                segs = clip_segments(segs, scope.area)
             rng = self.tracks.time_range()
             t0 = math.floor(rng[0]) if rng else 0
             fc = feature_collection(track_features(segs, self.tracks.latest, self.vessel_info,
@@ -198,7 +215,7 @@ class PictureState:
 
     def alerts(self, bbox: Bbox | None = None, since: float | None = None,
                until: float | None = None, status: str | None = None,
-               kind: str | None = None) -> dict[str, Any]:
+               kind: str | None = None, scope: Partner | None = None) -> dict[str, Any]:
         """The last state of every alert active at some time in [since, until] (start <=
         until and (end or now) >= since), inside bbox, newest first; each Point followed by
         the lines relating its positions. ``ack`` and ``seq`` (update order) are added to
@@ -218,6 +235,8 @@ class PictureState:
                     continue
                 if not in_bbox(float(a["lon"]), float(a["lat"]), bbox):
                     continue
+                if scope is not None and not scope.sees_alert(a):
+                    continue
                 items.append((a.get("start") or "", aid, a))
             items.sort(reverse=True)
             features: list[dict[str, Any]] = []
@@ -229,22 +248,35 @@ class PictureState:
                 features.extend(alert_links(a, self.tracks))
             return feature_collection(features)
 
-    def zones_fc(self, bbox: Bbox | None = None) -> dict[str, Any]:
-        if bbox is None:
+    def zones_fc(self, bbox: Bbox | None = None, scope: Partner | None = None
+                 ) -> dict[str, Any]:
+        """The zones meeting bbox (and, for a partner, its area)."""
+        if scope is not None and not scope.reads("zones"):
+            return feature_collection([])
+        limit = None if scope is None or scope.operator else scope.area
+        if bbox is None and limit is None:
             return feature_collection(self._zone_fc)
         import shapely
 
-        w, s, e, n = bbox
-        boxes = ([shapely.box(w, s, 180.0, n), shapely.box(-180.0, s, e, n)] if w > e
-                 else [shapely.box(w, s, e, n)])
+        boxes = [limit] if limit is not None else []
+        if bbox is not None:
+            w, s, e, n = bbox
+            boxes = ([shapely.box(w, s, 180.0, n), shapely.box(-180.0, s, e, n)] if w > e
+                     else [shapely.box(w, s, e, n)])
+            if limit is not None:
+                boxes = [b.intersection(limit) for b in boxes]
         keep = {z.id for z, g in zip(self.zones, self._zone_shapes, strict=True)
-                if any(g.intersects(b) for b in boxes)}
+                if any(not b.is_empty and g.intersects(b) for b in boxes)}
         return feature_collection(f for f in self._zone_fc if f["id"] in keep)
 
-    def ack(self, alert_id: str, by: str | None, note: str | None) -> dict[str, Any] | None:
-        """Acknowledge an alert (wall-clock time, who, a note); None if unknown."""
+    def ack(self, alert_id: str, by: str | None, note: str | None,
+            scope: Partner | None = None) -> dict[str, Any] | None:
+        """Acknowledge an alert (wall-clock time, who, a note); None if unknown (or not the
+        partner's to see)."""
         with self._lock:
             if alert_id not in self._alerts:
+                return None
+            if scope is not None and not scope.sees_alert(self._alerts[alert_id]):
                 return None
             self._acks[alert_id] = {"at": _iso(self._wall()), "by": by or None,
                                     "note": note or None}
@@ -254,14 +286,17 @@ class PictureState:
             props["ack"] = self._acks[alert_id]
             return props
 
-    def bounds(self) -> list[list[float]]:
+    def bounds(self, scope: Partner | None = None) -> list[list[float]]:
         """[[south, west], [north, east]] of the latest positions, alerts and zones (the
         page's view until the user moves the map)."""
         with self._lock:
-            return self._bounds()
+            return self._bounds(scope)
 
-    def _bounds(self) -> list[list[float]]:
+    def _bounds(self, scope: Partner | None = None) -> list[list[float]]:
         """(Called under the lock.)"""
+        if scope is not None and not scope.operator and scope.bounds is not None:
+            w, s, e, n = scope.bounds  # a partner's view is its area
+            return [[s, w], [n, e]]
         lons: list[float] = []
         lats: list[float] = []
         for r in self.tracks.latest_all():
@@ -301,7 +336,8 @@ class ReplaySource:
 
     def __init__(self, inputs: Sequence[str], settings: Settings | None = None,
                  geography: Any = None, speed: float = 60.0, until: datetime | None = None,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic,
+                 wait: Callable[[threading.Event, float], bool] | None = None) -> None:
         if speed < 0 or not math.isfinite(speed):
             raise ValueError("speed must be a finite number >= 0")
         self.inputs = list(inputs)
@@ -310,6 +346,9 @@ class ReplaySource:
         self.speed = speed
         self.until = until
         self._monotonic = monotonic
+        # How to wait ``delay`` seconds unless stopped (True: stopped); injectable with the
+        # clock, so a test paces without sleeping.
+        self._wait = wait or (lambda stop, delay: stop.wait(delay))
         self.summary: dict[str, Any] | None = None
 
     def run(self, sink: PictureSink, stop: threading.Event) -> None:
@@ -329,7 +368,7 @@ class ReplaySource:
                 if not origin:
                     origin.extend((t, now()))
                 delay = origin[1] + (t - origin[0]) / speed - now()
-                if delay > 0.01 and stop.wait(delay):
+                if delay > 0.01 and self._wait(stop, delay):
                     raise _Stopped
             sink.on_position(rec)
 
@@ -481,9 +520,14 @@ class PictureServer:
     def __init__(self, state: PictureState, host: str = "127.0.0.1", port: int = 8765,
                  token: str | None = None, cache: AssetCache | None = None,
                  refresh_s: float = 3.0, title: str = "MDA live picture",
-                 tiles: str | None = None, log: Callable[[str], None] | None = None) -> None:
+                 tiles: str | None = None, log: Callable[[str], None] | None = None,
+                 partners: Partners | None = None) -> None:
+        if token and partners is not None:
+            raise ValueError("give a token or a partners file, not both (the partners file "
+                             "names an operator)")
         self.state = state
         self.token = token or None
+        self.partners = partners
         self.cache = cache if cache is not None else AssetCache()
         self.refresh_s = refresh_s
         self.title = title
@@ -510,9 +554,12 @@ class PictureServer:
         self._threads.append(t)
         return self
 
-    def run_source(self, source: PictureSource) -> threading.Thread:
-        """Run a source in a background thread, feeding the state."""
+    def run_source(self, source: PictureSource,
+                   sink: PictureSink | None = None) -> threading.Thread:
+        """Run a source in a background thread, feeding the state (or ``sink``, which feeds
+        the state and more: a live CoT stream)."""
         state = self.state
+        into: PictureSink = sink if sink is not None else state
         state.source = source.name
         health = getattr(source, "health", None)
         if callable(health):
@@ -521,7 +568,7 @@ class PictureServer:
         def target() -> None:
             state.source_state = "running"
             try:
-                source.run(state, self._stop)
+                source.run(into, self._stop)
             except Exception as exc:  # reported in /api/status, never kills the server
                 state.source_state = f"failed: {type(exc).__name__}: {exc}"
                 return
@@ -540,11 +587,12 @@ class PictureServer:
             t.join(timeout=5)
 
     # -- content ---------------------------------------------------------------------------
-    def page(self) -> str:
+    def page(self, scope: Partner | None = None) -> str:
         tags, _ = page_tags(self.cache, "/assets/" if self.assets_local else None)
+        kinds = {f["properties"].get("kind") for f in self.state.zones_fc(None, scope)["features"]}
         config = {"title": self.title, "refresh_ms": int(self.refresh_s * 1000),
-                  "style": style_config(), "bounds": self.state.bounds(), "tiles": self.tiles,
-                  "zone_kinds": sorted({z.kind for z in self.state.zones}),
+                  "style": style_config(), "bounds": self.state.bounds(scope),
+                  "tiles": self.tiles, "zone_kinds": sorted(k for k in kinds if k),
                   "assets": "local" if self.assets_local else "cdn"}
         values = {"TITLE": _html_escape(self.title), "ASSETS": tags,
                   "PICTURE_CSS": static_text("picture.css").replace("</style", "<\\/style"),
@@ -568,9 +616,19 @@ class PictureServer:
         fc = land_geojson(self.cache, bbox, margin_deg=1.0) if self.assets_local else None
         return fc or feature_collection([])
 
-    def check_token(self, handler: BaseHTTPRequestHandler, query: str) -> bool:
-        if self.token is None:
-            return True
+    def identify(self, handler: BaseHTTPRequestHandler, query: str
+                 ) -> tuple[bool, Partner | None]:
+        """(allowed, partner): with a partners file, the partner a request's token names
+        (an operator's scope is everything: None); else whether the token is right."""
+        if self.partners is None:
+            return self.check_token(handler, query), None
+        who = self.partners.who(self._given(handler, query))
+        if who is None:
+            return False, None
+        return True, (None if who.operator else who)
+
+    @staticmethod
+    def _given(handler: BaseHTTPRequestHandler, query: str) -> list[str]:
         given: list[str] = []
         auth = handler.headers.get("Authorization", "")
         if auth.startswith("Bearer "):
@@ -580,6 +638,12 @@ class PictureServer:
             k, _, v = part.strip().partition("=")
             if k == "mda_token":
                 given.append(v)
+        return given
+
+    def check_token(self, handler: BaseHTTPRequestHandler, query: str) -> bool:
+        if self.token is None:
+            return True
+        given = self._given(handler, query)
         want = self.token.encode("utf-8")
         return any(hmac.compare_digest(g.encode("utf-8"), want) for g in given)
 
@@ -600,8 +664,9 @@ def _handler(server: PictureServer) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def log_message(self, format: str, *args: Any) -> None:
-            if server.log is not None:
-                server.log(f"{self.address_string()} {format % args}")
+            if server.log is not None:  # never a token in a log line
+                server.log(_TOKEN_IN_LOG.sub(r"\1REDACTED",
+                                             f"{self.address_string()} {format % args}"))
 
         # -- responses ---------------------------------------------------------------------
         def _send(self, status: int, body: bytes, ctype: str,
@@ -645,23 +710,27 @@ def _handler(server: PictureServer) -> type[BaseHTTPRequestHandler]:
                 self._error(400, "malformed request target")
                 return
             raw_path, query = parts.path, parts.query
-            if not server.check_token(self, query):
-                self._error(401, "missing or wrong token (Authorization: Bearer TOKEN, "
-                                 "?token=TOKEN, or open the page with ?token=TOKEN)")
+            allowed, scope = server.identify(self, query)
+            if not allowed:
+                if server.partners is not None:  # partners: denied is 403, with no data
+                    self._error(403, "forbidden")
+                else:
+                    self._error(401, "missing or wrong token (Authorization: Bearer TOKEN, "
+                                     "?token=TOKEN, or open the page with ?token=TOKEN)")
                 return
             try:
                 if self.command == "POST":
-                    self._post(raw_path)
+                    self._post(raw_path, scope)
                 elif raw_path.startswith("/assets/"):
                     self._asset(raw_path[len("/assets/"):], query)
                 else:
-                    self._get(raw_path, query)
+                    self._get(raw_path, query, scope)
             except QueryError as exc:
                 self._error(400, str(exc))
             except BrokenPipeError:
                 pass
 
-        def _get(self, path: str, query: str) -> None:
+        def _get(self, path: str, query: str, scope: Partner | None = None) -> None:
             if path not in _PARAMS:
                 self._error(404, f"no such endpoint {path!r}; see docs/http-api.md")
                 return
@@ -669,26 +738,31 @@ def _handler(server: PictureServer) -> type[BaseHTTPRequestHandler]:
             st = server.state
             if path == "/":
                 headers = {"Content-Security-Policy": server.csp()}
-                if server.token and "token" in parse_qs(query):
-                    headers["Set-Cookie"] = (f"mda_token={server.token}; HttpOnly; "
+                given = parse_qs(query).get("token")
+                if given and (server.token or server.partners is not None):
+                    # (the token was checked: it is the caller's own)
+                    headers["Set-Cookie"] = (f"mda_token={given[0]}; HttpOnly; "
                                              "SameSite=Strict; Path=/")
-                self._send(200, server.page().encode("utf-8"), "text/html; charset=utf-8",
+                self._send(200, server.page(scope).encode("utf-8"), "text/html; charset=utf-8",
                            headers)
             elif path == "/api/status":
-                self._json(200, st.status())
+                self._json(200, st.status(scope))
             elif path == "/api/health":
+                if scope is not None:  # receivers and their rates are the operator's
+                    self._error(403, "forbidden")
+                    return
                 self._json(200, st.health_doc())
             elif path == "/api/vessels":
-                self._json(200, st.vessels(q.get("bbox"), q.get("since"), q.get("until")),
-                           GEOJSON)
+                self._json(200, st.vessels(q.get("bbox"), q.get("since"), q.get("until"),
+                                           scope), GEOJSON)
             elif path == "/api/tracks":
-                self._json(200, st.tracks_fc(q.get("bbox"), q.get("since"), q.get("until")),
-                           GEOJSON)
+                self._json(200, st.tracks_fc(q.get("bbox"), q.get("since"), q.get("until"),
+                                             scope), GEOJSON)
             elif path == "/api/alerts":
                 self._json(200, st.alerts(q.get("bbox"), q.get("since"), q.get("until"),
-                                          q.get("status"), q.get("kind")), GEOJSON)
+                                          q.get("status"), q.get("kind"), scope), GEOJSON)
             elif path == "/api/zones":
-                self._json(200, st.zones_fc(q.get("bbox")), GEOJSON)
+                self._json(200, st.zones_fc(q.get("bbox"), scope), GEOJSON)
             elif path == "/api/land":
                 self._json(200, server.land(q.get("bbox")), GEOJSON)
 
@@ -714,7 +788,7 @@ def _handler(server: PictureServer) -> type[BaseHTTPRequestHandler]:
                          Path(name).suffix, "application/octet-stream")
             self._send(200, resolved.read_bytes(), ctype)
 
-        def _post(self, path: str) -> None:
+        def _post(self, path: str, scope: Partner | None = None) -> None:
             m = re.fullmatch(r"/api/alerts/([^/]+)/ack", path)
             if m is None:
                 self._error(404 if not path.startswith("/api/") else 405,
@@ -749,7 +823,7 @@ def _handler(server: PictureServer) -> type[BaseHTTPRequestHandler]:
             unknown = set(body) - {"by", "note"}
             if unknown:
                 raise QueryError(f"unknown field(s) {', '.join(sorted(unknown))}")
-            result = server.state.ack(alert_id, by, note)
+            result = server.state.ack(alert_id, by, note, scope)
             if result is None:
                 self._error(404, f"no alert {alert_id}")
                 return

@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from itertools import chain, islice
 from typing import Any
 
-from detectors.base import REGISTRY, Detector, DetectorContext
+from detectors import REGISTRY
+from detectors.base import Detector, DetectorContext
 from ingest import quarantine as q
 from ingest.decode import Decoded, NmeaDecoder
 from ingest.dedup import Deduplicator

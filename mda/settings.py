@@ -13,16 +13,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from detectors import (  # noqa: F401  (importing registers the detectors)
-    dark_target,
-    feed,
-    gap,
-    loitering,
-    rendezvous,
-    spoofing,
-    zone,
-)
-from detectors.base import REGISTRY, DetectorSettings
+from detectors import REGISTRY
+from detectors.base import DetectorSettings
 from ingest.sensors import RadarSite
 
 PRESET_NAMES = ("watch", "skylight", "gfw")

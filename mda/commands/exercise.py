@@ -256,40 +256,20 @@ def _run(args: argparse.Namespace, title: str | None = None) -> int:
 
 
 def _track_collector() -> Any:
-    """A track collector for the map when the maps package provides one."""
-    try:
-        from maps.tracks import TrackCollector
-    except ImportError:
-        return None
+    from maps.tracks import TrackCollector
+
     return TrackCollector()
 
 
 def _write_map(path: Path, alerts: list[dict[str, Any]], tracks: Any, zones: list[Any],
                vessel_info: Any, title: str) -> tuple[Path | None, str]:
-    """The report map through ``maps.report.write_report_map`` when it exists; its keyword
-    arguments are matched by name (path, alerts, tracks, zones, vessel_info, title)."""
-    import importlib
-    import importlib.util
-    import inspect
+    """The report map (maps.report.write_report_map). A map that cannot be written (a
+    full disk, a missing asset cache) is reported, not a crash: the alerts and the score are
+    written already."""
+    from maps.report import write_report_map
 
-    if importlib.util.find_spec("maps.report") is None:
-        return None, "maps.report is not available"
     try:
-        module = importlib.import_module("maps.report")
-    except Exception as exc:  # a maps package in the middle of changes must not stop a demo
-        return None, f"maps.report cannot be imported ({type(exc).__name__}: {exc})"
-    fn = getattr(module, "write_report_map", None)
-    if fn is None:
-        return None, "maps.report has no write_report_map"
-    offered = {"path": path, "alerts": alerts, "tracks": tracks, "zones": zones,
-               "vessel_info": vessel_info, "title": title}
-    params = inspect.signature(fn).parameters
-    missing = [n for n, p in params.items() if p.default is inspect.Parameter.empty
-               and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and n not in offered]
-    if missing:
-        return None, f"write_report_map needs {', '.join(missing)}"
-    try:
-        fn(**{n: v for n, v in offered.items() if n in params})
-    except Exception as exc:  # report, do not crash: alerts and score are written already
-        return None, f"write_report_map failed ({type(exc).__name__}: {exc})"
+        write_report_map(path, alerts, tracks, zones, vessel_info=vessel_info, title=title)
+    except OSError as exc:
+        return None, f"cannot write {path} ({exc})"
     return path, "ok"

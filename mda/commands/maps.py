@@ -80,6 +80,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     s.add_argument("--refresh", type=float, default=3.0, metavar="SECONDS",
                    help="page refresh interval (default 3)")
     s.add_argument("--until", metavar="TIME", help="advance the clock to TIME at the end")
+    s.add_argument("--partners", metavar="PARTNERS.toml",
+                   help="who may read what: each partner's token, area and layers, and the "
+                        "operators (maps/partners.py); every other request is a 403")
+    s.add_argument("--cot", metavar="udp://HOST:PORT|tcp://HOST:PORT",
+                   help="also stream vessels and alerts as Cursor-on-Target events (TAK: "
+                        "multicast udp://239.2.3.1:6969, or a TAK server's tcp://HOST:8087)")
+    s.add_argument("--cot-partner", metavar="NAME",
+                   help="send only what this partner of --partners may see")
+    s.add_argument("--cot-stale-minutes", type=float, default=10.0, metavar="MIN",
+                   help="CoT events go stale this long after they are sent (default 10)")
+    s.add_argument("--cot-every", type=float, default=10.0, metavar="SECONDS",
+                   help="send a vessel at most this often (default 10 s; alerts always)")
     s.add_argument("--duration", type=float, metavar="SECONDS",
                    help="stop after this many seconds (default: until interrupted)")
     add_detection_args(s)
@@ -245,7 +257,18 @@ def _serve(args: argparse.Namespace) -> int:
         return _err(f"--until: not an ISO 8601 time: {args.until!r}")
     token = args.token
     generated = False
-    if not is_loopback(args.host) and not token:
+    partners = None
+    if args.partners:
+        from maps.partners import Partners, PartnersError
+
+        if token:
+            return _err("give --token or --partners, not both (the partners file names the "
+                        "operators)")
+        try:
+            partners = Partners.load(args.partners)
+        except PartnersError as exc:
+            return _err(str(exc))
+    elif not is_loopback(args.host) and not token:
         token, generated = secrets.token_urlsafe(24), True
     live = [s for s in args.inputs if is_live_spec(s)]
     if live and len(live) != len(args.inputs):
@@ -255,6 +278,26 @@ def _serve(args: argparse.Namespace) -> int:
             open_sources(live, None)  # malformed addresses fail here, before the server starts
         except ValueError as exc:
             return _err(str(exc))
+    cot = None
+    if args.cot_partner and (partners is None or not args.cot):
+        return _err("--cot-partner needs --cot and --partners")
+    if args.cot:
+        from maps.cot_live import CotStreamer
+
+        scope = None
+        if args.cot_partner:
+            assert partners is not None
+            scope = next((p for p in partners.partners if p.name == args.cot_partner), None)
+            if scope is None:
+                return _err(f"--cot-partner {args.cot_partner!r}: no such partner in "
+                            f"{args.partners} (partners: "
+                            f"{', '.join(p.name for p in partners.partners)})")
+        try:
+            cot = CotStreamer(args.cot, stale_s=args.cot_stale_minutes * 60.0,
+                              min_interval_s=args.cot_every,
+                              scope=None if scope is None or scope.operator else scope)
+        except ValueError as exc:
+            return _err(str(exc))
     settings, geography = live_settings(args) if live else _load(args)
     zones = geography.zones.zones if geography.zones is not None else []
     state = PictureState(zones)
@@ -262,21 +305,30 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         server = PictureServer(state, args.host, args.port, token=token, cache=cache,
                                refresh_s=args.refresh, title=args.title or "MDA live picture",
-                               tiles=args.tiles)
+                               tiles=args.tiles, partners=partners)
     except OSError as exc:
         return _err(f"cannot listen on {args.host}:{args.port}: {exc}")
     server.start()
+    sink = None
+    if cot is not None:
+        from maps.cot_live import CotTee
+
+        sink = CotTee(state, cot.start())
     if args.kafka:
         from mda.streaming.follow import KafkaFollower
         from mda.streaming.topics import Topics, bootstrap
 
         server.run_source(KafkaFollower(bootstrap(args.bootstrap),
-                                        Topics(prefix=args.topic_prefix)))
+                                        Topics(prefix=args.topic_prefix)), sink)
     elif live:
-        server.run_source(LiveFeedSource(live, settings, geography))
+        server.run_source(LiveFeedSource(live, settings, geography), sink)
     elif args.inputs:
-        server.run_source(ReplaySource(args.inputs, settings, geography, args.speed, until))
+        server.run_source(ReplaySource(args.inputs, settings, geography, args.speed, until),
+                          sink)
     where = server.url + (f"?token={token}" if token else "")
+    if partners is not None:
+        where += (f" for {len(partners.partners)} partner(s) and operator(s) of "
+                  f"{args.partners} (open it with ?token=YOUR_TOKEN)")
     what = ("following the Kafka topics" if args.kafka else
             f"live feeds {', '.join(live)}" if live else
             f"replaying {len(args.inputs)} input(s) at {args.speed:g}x event time"
@@ -296,6 +348,13 @@ def _serve(args: argparse.Namespace) -> int:
         pass
     finally:
         server.stop()
+        if cot is not None:
+            cot.close()
+    if cot is not None:
+        c = cot.stats()
+        print(f"mda: CoT to {c['target']}: {c['sent']:,} events sent, {c['dropped']:,} dropped, "
+              f"{c['errors']:,} send errors" + (f" (last: {c['last_error']})"
+                                                 if c["last_error"] else ""))
     status = state.status()
     print(f"mda: stopped; {status['vessels']:,} vessels, {status['alerts']:,} alerts, "
           f"event time {status['clock']}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
+
 from detectors.base import DetectorContext
 from detectors.gap import PRESETS, GapDetector, GapSettings
 from mda.records import NAV_AT_ANCHOR, NAV_MOORED, Alert, PositionReport
@@ -198,9 +200,21 @@ def test_still_dark_at_end_stays_open() -> None:
     assert alerts[0].evidence["gap_h"] > 2.9
 
 
-def test_disabled_settings_dataclass_is_frozen() -> None:
+def test_settings_are_frozen_and_a_disabled_detector_is_not_built() -> None:
+    import dataclasses
+
+    from mda.runner import build_detectors
+    from mda.settings import preset_settings
+
     s = replace(GapSettings(), threshold_h=3.0)
     assert s.threshold_h == 3.0 and s.enabled
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.threshold_h = 4.0  # type: ignore[misc]
+    settings = preset_settings()
+    off = replace(settings, detectors={**settings.detectors,
+                                       "gap": replace(settings.detectors["gap"], enabled=False)})
+    assert "gap" in {d.name for d in build_detectors(settings, DetectorContext())}
+    assert "gap" not in {d.name for d in build_detectors(off, DetectorContext())}
 
 
 def test_a_berth_is_learned_from_a_vessel_that_came_back_in_the_same_place() -> None:

@@ -80,7 +80,12 @@ def test_demo_detects_every_kind(tmp_path: Path, capsys: pytest.CaptureFixture[s
         assert k["false_positives"] == 0, (kind, score["false_alerts"])
     assert score["decoy_alerts"] == 0
     assert (out / "alerts.jsonl").stat().st_size > 0
-    # the map is written when the maps package provides it; otherwise the output says why
-    assert (out / "map.html").is_file() or "map        unavailable" in printed
-    for line in ("alerts     ", "score      ", "map        "):
+    # the report map is written, with every alert of the run in it
+    page = (out / "map.html").read_text(encoding="utf-8")
+    assert f"map        {out / 'map.html'}" in printed
+    assert "L.map(" in page or "leaflet" in page.lower()
+    ids = {json.loads(x)["alert_id"] for x in
+           (out / "alerts.jsonl").read_text().splitlines()}
+    assert ids and all(i in page for i in ids)
+    for line in ("alerts     ", "score      "):
         assert line in printed

@@ -14,7 +14,16 @@ from typing import Any
 
 import pytest
 
-from maps.export import COT_ALERT_TYPE, COT_VESSEL_TYPE, KML_NS, to_cot, to_csv, to_geojson, to_kml
+from maps.export import (
+    COT_ALERT_TYPE,
+    COT_VESSEL_TYPE,
+    KML_NS,
+    cot_vessel_type,
+    to_cot,
+    to_csv,
+    to_geojson,
+    to_kml,
+)
 from maps.features import alert_links, latest_states, line, zone_features
 from mda.cli import main
 from mda.records import PositionReport
@@ -181,8 +190,12 @@ def test_cot_events_carry_every_required_attribute(scene: Any) -> None:
         assert float(pt.get("lat", "")) == pytest.approx(a["lat"], abs=1e-6)
         assert float(pt.get("lon", "")) == pytest.approx(a["lon"], abs=1e-6)
         assert e.get("start") == a["start"]
-    ships = [e for e in events if e.get("type") == COT_VESSEL_TYPE]
+    ships = [e for e in events if e.get("type", "").startswith(COT_VESSEL_TYPE)]
     assert {e.get("uid") for e in ships} == {f"MMSI-{r.mmsi}" for r in vessels}
+    # Each vessel's CoT type follows its ship category.
+    for e in ships:
+        mmsi = int(e.get("uid", "").removeprefix("MMSI-"))
+        assert e.get("type") == cot_vessel_type(scene.info(mmsi).get("ship_type"))
     spoofer = next(e for e in ships if e.get("uid") == f"MMSI-{SPOOFER}")
     track_el = spoofer.find("detail/track")
     assert track_el is not None
