@@ -65,3 +65,26 @@ def test_serve_replays_radar_and_sar_into_the_picture(tmp_path: Path) -> None:
     assert {(p["evidence"]["sensor"], p["evidence"]["contact_id"]) for p in dark} == {
         ("radar", "4"), ("sar", "KGN-S1-003")}
     assert all(p["mmsi"] == 0 for p in dark)
+
+
+def test_partners_read_dark_targets_through_their_sensor_layers() -> None:
+    """A partner sees a radar dark_target only with the ``radar`` layer, a SAR one only with
+    ``satellite`` (maps/partners.py reads ``evidence.sensor``), besides the alert kind."""
+    from dataclasses import replace
+
+    from maps.partners import Partner
+    from mda.settings import RadarSettings, preset_settings
+
+    settings = replace(preset_settings(), radar=RadarSettings(17.936, -76.841))
+    run = replay([SAMPLE / "kingston_radar.nmea", SAMPLE / "kingston_sar.csv"], settings)
+    by_sensor = {a.evidence["sensor"]: a.to_dict() for a in run.final().values()
+                 if a.kind == "dark_target"}
+
+    def sees(*layers: str) -> set[str]:
+        p = Partner("coast guard", "t0ken", "partner", frozenset(layers))
+        return {s for s, a in by_sensor.items() if p.sees_alert(a)}
+
+    assert sees("ais", "alerts") == set()
+    assert sees("radar", "alerts") == {"radar"}
+    assert sees("radar", "satellite", "alerts:dark_target") == {"radar", "sar"}
+    assert sees("radar", "satellite", "alerts:gap") == set()
