@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from detectors.base import Detector
+from detectors.dark_target import DarkTargetDetector
 from detectors.feed import FeedDetector
 from detectors.gap import GapDetector
 from detectors.loitering import LoiteringDetector
@@ -24,5 +25,6 @@ DETECTORS: tuple[type[Detector[Any]], ...] = (
     RendezvousDetector,
     SpoofingDetector,
     ZoneDetector,
+    DarkTargetDetector,
 )
 REGISTRY: dict[str, type[Detector[Any]]] = {d.name: d for d in DETECTORS}

@@ -8,6 +8,11 @@ pure steps, both in event time, never the wall clock:
   ``t`` will come), so time-driven events (a vessel silent too long) can fire;
 * :meth:`Detector.evict` drops the state of vessels not heard since a time (a live run calls
   it from its ticks, in event time, so memory stays bounded over days).
+* :meth:`Detector.contact` takes one non-AIS contact (radar, SAR), in the same event-time
+  order as the positions (default: ignored);
+* :meth:`Detector.late` sees a position that came after the watermark had passed it (the
+  runner rejects it as too late for the ordered steps); a detector that re-checks past
+  decisions with late data (dark targets) may still use it (default: ignored).
 
 Both return the alerts (lifecycle states) they produce. The same code runs in the embedded
 runner and in streaming workers.
@@ -22,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
-from mda.records import Alert, PositionReport
+from mda.records import Alert, PositionReport, SensorContact
 
 ShoreDistance = Callable[[float, float], float | None]  # (lat, lon) -> nautical miles, or None
 PortDistance = Callable[[float, float], float | None]  # (lat, lon) -> km to nearest port, or None
@@ -123,6 +128,14 @@ class Detector(ABC, Generic[S]):
 
     def advance(self, watermark: float) -> list[Alert]:
         """The watermark moved to ``watermark`` (epoch seconds)."""
+        return NO_ALERTS
+
+    def contact(self, contact: SensorContact, t: float) -> list[Alert]:
+        """One non-AIS contact (``t`` its event time), ordered with the positions."""
+        return NO_ALERTS
+
+    def late(self, report: PositionReport, t: float) -> list[Alert]:
+        """A position older than the watermark (not stepped): for re-checks only."""
         return NO_ALERTS
 
     def input_complete_until(self, t: float) -> None:

@@ -28,9 +28,10 @@ from ingest.framing import (
     trailing_fields,
 )
 from ingest.quarantine import IngestStats, Reject
-from mda.records import TIME_ARRIVAL, TIME_TAG, PositionReport, VesselStatic
+from ingest.sensors import RADAR_SENTENCES, ContactError, RadarSite, radar_contact
+from mda.records import TIME_ARRIVAL, TIME_TAG, PositionReport, SensorContact, VesselStatic
 
-Record = PositionReport | VesselStatic
+Record = PositionReport | VesselStatic | SensorContact
 # What a decoder emits for a good message: the record, its event time (epoch s or None), and the
 # (line_no, raw) pairs it came from, so a later stage can still quarantine it with its lines.
 Decoded = tuple[Record, float | None, list[tuple[int, bytes]]]
@@ -71,6 +72,9 @@ class NmeaDecoder:
     A live source sets ``arrival`` (epoch s, the wall-clock UTC time the line was received)
     before feeding a line: a sentence the input gives no time for takes that time, and its
     record says so (``time_source`` ``"arrival"``); any time the input carries wins.
+
+    Radar ``TTM``/``TLL`` sentences (any talker) become :class:`SensorContact` records
+    (ingest/sensors.py); a TTM needs ``radar``, the radar's position.
     """
 
     def __init__(
@@ -93,6 +97,7 @@ class NmeaDecoder:
         self._clock_ts: float | None = None
         self._next_sweep = max_fragment_wait_lines
         self.arrival: float | None = None
+        self.radar: RadarSite | None = None
 
     # -- rejects ---------------------------------------------------------------------------
     def _reject(self, line_no: int, raw: bytes, reason: str, detail: str = "") -> None:
@@ -190,6 +195,8 @@ class NmeaDecoder:
                     self._reject(line_no, raw, q.NON_AIS, "GPS clock sentence without a time")
                     return None
                 self._clock_ts = ts
+            elif kind in RADAR_SENTENCES:
+                return self._radar(line_no, raw, s[:star + 3], tag, prefix_ts)
             else:
                 self._reject(line_no, raw, q.NON_AIS, fields[0].decode("ascii", "replace"))
                 return None
@@ -264,6 +271,39 @@ class NmeaDecoder:
             last = group.parts[-1]
             assert last is not None
             self._message(full, last[1], group.ts, group.station, group.lines, group.arrived)
+        return True
+
+    def _radar(self, line_no: int, raw: bytes, sentence: bytes, tag: TagBlock | None,
+               prefix_ts: float | None) -> bool | None:
+        """A radar target sentence: the line's time as for AIS ($PGHP, tag block, prefix, GPS
+        clock, arrival), refined by the sentence's own UTC time (ingest/sensors.py)."""
+        ts = self._pghp_ts
+        self._pghp_ts = None
+        station = None
+        if tag is not None:
+            station = tag.station
+            ts = ts if ts is not None else tag.ts
+        if ts is None:
+            ts = prefix_ts if prefix_ts is not None else self._clock_ts
+        arrived = False
+        if ts is None and self.arrival is not None:
+            ts, arrived = self.arrival, True
+        try:
+            contact = radar_contact(sentence.decode("ascii", "replace"), ts, arrived,
+                                    station or self.source, self.radar)
+        except ContactError as exc:
+            self._reject(line_no, raw, exc.reason, exc.detail)
+            return None
+        cts = None if contact.ts is None else contact.ts.timestamp()
+        if cts is not None and not q.MIN_TS <= cts <= q.MAX_TS:
+            self._reject(line_no, raw, q.BAD_TIMESTAMP, f"receive time {cts:.0f} s")
+            return None
+        self.stats.lines_used += 1
+        self.stats.messages_decoded += 1
+        self.stats.contacts[contact.sensor] += 1
+        if cts is None:
+            self.stats.contacts_untimed += 1
+        self.out.append((contact, cts, [(line_no, raw)]))
         return True
 
     def _drop_group(self, key: tuple[Any, ...], group: _Group, why: str) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 
 from ingest.decode import Decoded
 from ingest.derive import SpeedDeriver
-from mda.records import PositionReport, VesselStatic, is_anonymous_id
+from mda.records import PositionReport, SensorContact, VesselStatic, is_anonymous_id
 
 MAX_SORT_RECORDS = 2_000_000
 
@@ -43,6 +43,7 @@ class SourceReport:
     too_large_to_sort: bool = False
     positions: int = 0
     statics: int = 0
+    contacts: int = 0  # radar and SAR contacts
     derived_speed: int = 0
     anonymous_ids: int = 0
     missing: Counter[str] = field(default_factory=Counter)
@@ -50,8 +51,10 @@ class SourceReport:
     _with_position: set[int] = field(default_factory=set, repr=False)
     _with_type: set[int] = field(default_factory=set, repr=False)
 
-    def observe(self, rec: PositionReport | VesselStatic) -> None:
-        if type(rec) is PositionReport:
+    def observe(self, rec: PositionReport | VesselStatic | SensorContact) -> None:
+        if isinstance(rec, SensorContact):
+            self.contacts += 1
+        elif type(rec) is PositionReport:
             self.positions += 1
             if rec.sog_kn is None:
                 self.missing["sog"] += 1
@@ -78,6 +81,8 @@ class SourceReport:
             out["sorted"] = {"records": self.records, "positions": self.sorted_positions,
                              "out_of_order": self.out_of_order, "sorted": self.sorted}
         out["positions"] = self.positions
+        if self.contacts:
+            out["contacts"] = self.contacts
         out["missing_fields"] = {
             "sog": self.missing["sog"], "cog": self.missing["cog"],
             "nav_status": self.missing["nav_status"], "ship_type": self.missing["ship_type"],
@@ -119,7 +124,7 @@ def prepare(items: Iterator[Decoded], report: SourceReport, lateness_s: float, s
                 report.derived_speed += 1
                 item = (new, ts, lines)
                 rec = new
-        if is_anonymous_id(rec.mmsi):
+        if not isinstance(rec, SensorContact) and is_anonymous_id(rec.mmsi):
             report.anonymous_ids += 1
         observe(rec)
         yield item
@@ -134,7 +139,7 @@ def _sorted(items: Iterator[Decoded], report: SourceReport,
     for item in items:
         held.append(item)
         ts = item[1]
-        if ts is not None and type(item[0]) is PositionReport:
+        if ts is not None and type(item[0]) is not VesselStatic:
             timed += 1
             if ts > newest:
                 newest = ts

@@ -27,6 +27,11 @@ POSITION_OUT_OF_RANGE = "position_out_of_range"
 TOO_LATE = "too_late"
 BAD_ROW = "bad_row"
 BAD_TIMESTAMP = "bad_timestamp"
+# Radar (NMEA TTM/TLL) and satellite (SAR CSV) contacts.
+BAD_TARGET = "bad_radar_target"  # a TTM/TLL pynmea2 cannot read, or fields out of range
+NO_RADAR_POSITION = "no_radar_position"  # a TTM (range/bearing) with no [radar] lat, lon
+RELATIVE_BEARING = "relative_bearing"  # a TTM bearing relative to a heading nobody gave
+BAD_DETECTION = "bad_sar_detection"  # a SAR row without a readable id, position or time
 
 # Receive times outside this range (1980 .. 2100, epoch seconds) are corrupt, not data.
 MIN_TS = 315_532_800.0
@@ -65,6 +70,9 @@ class IngestStats:
     # positions timed by their arrival at a live source (no time in the input)
     positions_arrival_time: int = 0
     statics: int = 0
+    # non-AIS contacts (radar targets, SAR detections), by sensor, and those without a time
+    contacts: Counter[str] = field(default_factory=Counter)
+    contacts_untimed: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
     # messages decoded per AIS message type (index = type, 0..63)
     by_type: list[int] = field(default_factory=lambda: [0] * 64)

@@ -1,7 +1,8 @@
 """Input sources for the embedded runner: files (plain or gzip, by content), or stdin.
 
 A source yields raw lines (bytes, without line endings) and picks the decoder that fits its
-first lines: JSON lines, a decoded-AIS CSV table, or NMEA.
+first lines: JSON lines, a decoded-AIS CSV table, a SAR detections CSV (ingest/sensors.py), or
+NMEA (AIS, and radar TTM/TLL).
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from typing import BinaryIO
 from ingest.decode import NmeaDecoder
 from ingest.dedup import Deduplicator
 from ingest.quarantine import IngestStats
-from ingest.tables import TableDecoder, looks_like_table_header
+from ingest.tables import SarDecoder, TableDecoder, looks_like_sar_header, looks_like_table_header
 
 
 def sniff_format(first_lines: list[bytes]) -> str:
-    """``"jsonl"``, ``"csv"`` or ``"nmea"`` from the first non-blank, non-comment line."""
+    """``"jsonl"``, ``"csv"``, ``"sar"`` or ``"nmea"`` from the first non-blank, non-comment
+    line."""
     for raw in first_lines:
         line = raw.strip().lstrip(b"\xef\xbb\xbf")
         if not line or line.startswith(b"#"):
@@ -30,6 +32,8 @@ def sniff_format(first_lines: list[bytes]) -> str:
             return "jsonl"
         if b"!" not in line and b"$" not in line and b"\\" not in line:
             text = line.decode("utf-8", "replace")
+            if looks_like_sar_header(text):
+                return "sar"
             if looks_like_table_header(text):
                 return "csv"
         return "nmea"
@@ -102,7 +106,9 @@ class Source:
 
 
 def make_decoder(source: str, fmt: str, stats: IngestStats,
-                 dedup: Deduplicator) -> NmeaDecoder | TableDecoder:
+                 dedup: Deduplicator) -> NmeaDecoder | TableDecoder | SarDecoder:
     if fmt == "nmea":
         return NmeaDecoder(source, stats, dedup)
+    if fmt == "sar":
+        return SarDecoder(source, stats)
     return TableDecoder(source, stats, fmt)

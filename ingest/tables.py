@@ -1,5 +1,6 @@
 """Decoded-AIS tables: CSV (NOAA MarineCadastre and similar schemas, auto-detected by header)
-and JSON lines (GFW gpsdio style). Rows become the same records NMEA decoding produces."""
+and JSON lines (GFW gpsdio style). Rows become the same records NMEA decoding produces. Also
+satellite SAR vessel detections (GFW form, :class:`SarDecoder`): sensor contacts."""
 
 from __future__ import annotations
 
@@ -15,7 +16,14 @@ from ingest import vocab
 from ingest.decode import Decoded
 from ingest.framing import epoch_from_number
 from ingest.quarantine import IngestStats, Reject
-from mda.records import TIME_TAG, PositionReport, VesselStatic, anonymous_id
+from mda.records import (
+    SENSOR_SAR,
+    TIME_TAG,
+    PositionReport,
+    SensorContact,
+    VesselStatic,
+    anonymous_id,
+)
 
 # Column aliases, lower-cased. The first name of each list is the MarineCadastre one; then the
 # DMA aisdk, MarineTraffic, GFW and VesselsValue names.
@@ -50,8 +58,19 @@ SCALE: dict[str, float] = {"speed_knotsx10": 0.1, "draught_metersx10": 0.1}
 _NULLS = frozenset({"", "null", "none", "nan", "n/a", "na"})
 
 
+SAR_COLUMNS = ("detect_id", "detect_lat", "detect_lon", "detect_timestamp")
+
+
+def _columns_of(line: str) -> set[str]:
+    return {c.strip().lower().lstrip("\ufeff") for c in line.replace(";", ",").split(",")}
+
+
+def looks_like_sar_header(line: str) -> bool:
+    return all(c in _columns_of(line) for c in SAR_COLUMNS)
+
+
 def looks_like_table_header(line: str) -> bool:
-    cols = {c.strip().lower().lstrip("\ufeff") for c in line.replace(";", ",").split(",")}
+    cols = _columns_of(line)
     ident = set(ALIASES["mmsi"]) | set(ALIASES["vessel_id"])
     return bool(cols & ident) and bool(cols & set(ALIASES["lat"]))
 
@@ -300,3 +319,54 @@ class TableDecoder:
 
     def flush(self) -> None:
         return None
+
+
+class SarDecoder(TableDecoder):
+    """SAR vessel detections (``detect_id``, ``detect_lat``, ``detect_lon``,
+    ``detect_timestamp``, optional ``length_m``) -> :class:`SensorContact`, one per detection.
+    A row without a readable id, position or time is rejected (``bad_sar_detection``); a
+    length that cannot be read is None (counted in ``unreadable``); a row with no time is
+    counted as untimed."""
+
+    def __init__(self, source: str, stats: IngestStats) -> None:
+        super().__init__(source, stats, "csv")
+        self._lower: dict[str, str] = {}
+
+    def _row(self, line_no: int, raw: bytes, row: dict[str, Any], cols: dict[str, str]) -> None:
+        if not self._lower and self._header:
+            self._lower = {h.strip().lower().lstrip("\ufeff"): h for h in self._header}
+        get: Callable[[str], str] = lambda c: str(row.get(self._lower.get(c, c)) or "").strip()  # noqa: E731
+        ident = get("detect_id")
+        lat, lon = _num(get("detect_lat")), _num(get("detect_lon"))
+        if not ident:
+            self._reject(line_no, raw, q.BAD_DETECTION, "no detect_id")
+            return
+        if lat is None or lon is None:
+            self._reject(line_no, raw, q.BAD_DETECTION,
+                         f"unreadable position {get('detect_lat')!r}, {get('detect_lon')!r}")
+            return
+        if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
+            self._reject(line_no, raw, q.POSITION_OUT_OF_RANGE, f"lat {lat} lon {lon}")
+            return
+        stamp = get("detect_timestamp")
+        # BigQuery exports write "2021-06-01 10:23:45 UTC"
+        ts = parse_ts(stamp.removesuffix(" UTC")) if stamp else None
+        if stamp and ts is None:
+            self._reject(line_no, raw, q.BAD_DETECTION, f"unreadable time {stamp!r}")
+            return
+        if ts is not None and not q.MIN_TS <= ts <= q.MAX_TS:
+            self._reject(line_no, raw, q.BAD_TIMESTAMP, f"time {stamp!r}")
+            return
+        length = _num(get("length_m"))
+        if get("length_m") and length is None:
+            self.unreadable["length_m"] += 1
+        self.stats.lines_used += 1
+        self.stats.messages_decoded += 1
+        self.stats.contacts[SENSOR_SAR] += 1
+        if ts is None:
+            self.stats.contacts_untimed += 1
+        contact = SensorContact(
+            None if ts is None else datetime.fromtimestamp(ts, UTC), SENSOR_SAR, self.source,
+            ident, lat, lon, length_m=length if length is not None and length > 0 else None,
+            time_source=None if ts is None else TIME_TAG)
+        self.out.append((contact, ts, [(line_no, raw)]))

@@ -48,6 +48,7 @@ ALERT_KINDS: tuple[tuple[str, str, str], ...] = (
     ("zone_exit", "zone exit", "#e0b8d3"),
     ("spoofing", "spoofing / identity", "#d55e00"),
     ("feed_outage", "feed outage (receiver down)", "#56b4e9"),
+    ("dark_target", "dark target (sensor contact, no AIS)", "#7b3294"),
 )
 ALERT_COLOURS = {k: c for k, _, c in ALERT_KINDS}
 OTHER_ALERT_COLOUR = "#999999"

@@ -101,6 +101,12 @@ def _table(summary: dict[str, Any], out: TextIO) -> None:
         ("  without a time", f"{summary['positions_untimed']:,}"),
         ("  timed on arrival", f"{summary.get('positions_arrival_time', 0):,}"),
         ("vessels", f"{summary['vessels']:,}"),
+    ]
+    contacts = summary.get("contacts") or {}
+    if contacts or summary.get("contacts_untimed"):
+        rows.append(("sensor contacts", ", ".join(f"{k} {n:,}" for k, n in contacts.items())))
+        rows.append(("  without a time", f"{summary.get('contacts_untimed', 0):,}"))
+    rows += [
         ("event time", f"{summary['first_event_time']} .. {summary['last_event_time']}"),
         ("clock at end", f"{summary['clock_at_end']}"),
         ("alerts", f"{sum(summary['alerts'].values()):,}"),
@@ -115,6 +121,13 @@ def _table(summary: dict[str, Any], out: TextIO) -> None:
     if summary["positions_untimed"]:
         print(f"note: {summary['positions_untimed']:,} positions carried no receive time; they "
               "were decoded but do not feed time-based detectors.", file=out)
+    if summary.get("contacts_untimed"):
+        print(f"note: {summary['contacts_untimed']:,} radar or SAR contacts carried no time; "
+              "they were decoded but are not correlated with AIS.", file=out)
+    if summary["rejected"].get("no_radar_position"):
+        print(f"note: {summary['rejected']['no_radar_position']:,} radar TTM sentences give "
+              "range and bearing from a radar whose position was not given: use --radar-at "
+              "LAT,LON or a [radar] table with lat and lon.", file=out)
     for note in _ingest_notes(summary):
         print(note, file=out)
 

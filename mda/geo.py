@@ -39,3 +39,23 @@ def bearing_deg(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     x = math.sin(dl) * math.cos(p2)
     y = math.cos(p1) * math.sin(p2) - math.sin(p1) * math.cos(p2) * math.cos(dl)
     return (math.degrees(math.atan2(x, y)) + 360.0) % 360.0
+
+
+def destination(lat: float, lon: float, distance_m: float, bearing: float) -> tuple[float, float]:
+    """The (lat, lon) ``distance_m`` from a point on the initial great-circle ``bearing``
+    (degrees true); longitude normalised to -180..180."""
+    d = distance_m / EARTH_RADIUS_M
+    p1, l1, b = math.radians(lat), math.radians(lon), math.radians(bearing)
+    p2 = math.asin(math.sin(p1) * math.cos(d) + math.cos(p1) * math.sin(d) * math.cos(b))
+    l2 = l1 + math.atan2(math.sin(b) * math.sin(d) * math.cos(p1),
+                         math.cos(d) - math.sin(p1) * math.sin(p2))
+    return math.degrees(p2), (math.degrees(l2) + 540.0) % 360.0 - 180.0
+
+
+def dead_reckon(lat: float, lon: float, sog_kn: float | None, cog_deg: float | None,
+                dt_s: float) -> tuple[float, float]:
+    """Where a vessel at (lat, lon) with speed and course is ``dt_s`` seconds later (earlier
+    when negative), on a straight course; where it was when speed or course is unknown."""
+    if not sog_kn or cog_deg is None or not dt_s:
+        return lat, lon
+    return destination(lat, lon, sog_kn * M_PER_NM / 3600.0 * dt_s, cog_deg)

@@ -76,6 +76,40 @@ class VesselStatic:
     transmitter: str | None = None
 
 
+# Sensors of :class:`SensorContact` (not AIS: the vessel is seen, not heard).
+SENSOR_RADAR = "radar"
+SENSOR_SAR = "sar"
+
+
+@dataclass(frozen=True, slots=True)
+class SensorContact:
+    """One non-AIS observation of a vessel: a radar target (NMEA ``TTM``/``TLL``: a target
+    number the radar keeps while it tracks the target) or a satellite SAR detection (one
+    ``detect_id`` per detection). It carries no MMSI: who it is, if anyone, is what
+    correlation with AIS decides (detectors/dark_target.py)."""
+
+    ts: datetime | None
+    sensor: str  # SENSOR_RADAR or SENSOR_SAR
+    source: str  # the radar (tag-block station, else the input) or the SAR input
+    contact_id: str  # the radar's target number, or the SAR detection id
+    lat: float
+    lon: float
+    sog_kn: float | None = None
+    cog_deg: float | None = None
+    length_m: float | None = None
+    # radar target status: "tracking", "acquiring" or "lost" (TTM/TLL T, Q, L); None for SAR
+    status: str | None = None
+    name: str | None = None  # a target name the radar gives, if any
+    time_source: str | None = None  # as PositionReport.time_source
+    # a radar reference target (TTM/TLL field "R"): a fixed object the radar stabilises on
+    reference: bool = False
+
+    @property
+    def track_key(self) -> tuple[str, str, str]:
+        """(sensor, source, contact id): one radar track, or one SAR detection."""
+        return (self.sensor, self.source, self.contact_id)
+
+
 # An identity that is not an MMSI (a data provider's anonymised vessel number, e.g. the
 # VesselsValue ``ID`` column) is carried in the ``mmsi`` field as ANON_ID_BASE + that number.
 # No MMSI reaches 10**9, so such an id never collides with a real one, has no MID (no flag),

@@ -25,7 +25,7 @@ from ingest.dedup import Deduplicator
 from ingest.prepare import SourceReport, prepare
 from ingest.quarantine import IngestStats, Reject
 from ingest.sources import Source, make_decoder, sniff_format
-from ingest.tables import TableDecoder
+from ingest.tables import SarDecoder, TableDecoder
 from mda.geography import Geography
 from mda.records import (
     NAV_AT_ANCHOR,
@@ -33,6 +33,7 @@ from mda.records import (
     TIME_ARRIVAL,
     Alert,
     PositionReport,
+    SensorContact,
     VesselStatic,
     iso_utc,
 )
@@ -40,6 +41,7 @@ from mda.settings import Settings, preset_settings
 from mda.vessels import VesselRegistry
 
 AlertSink = Callable[[Alert], None]
+Ordered = PositionReport | SensorContact  # what the runner orders by event time
 RejectSink = Callable[[Reject], None]
 Progress = Callable[[int], None]  # bytes of input consumed since the last call
 
@@ -84,6 +86,8 @@ class Summary:
             "positions_untimed": s.positions_untimed,
             "positions_arrival_time": s.positions_arrival_time,
             "statics": s.statics,
+            "contacts": dict(sorted(s.contacts.items())),
+            "contacts_untimed": s.contacts_untimed,
             "vessels": self.vessels,
             "alerts": dict(sorted(self.alerts.items())),
             "alerts_open_at_end": self.alerts_open,
@@ -131,6 +135,7 @@ class EmbeddedRunner:
         on_position: Callable[[PositionReport], None] | None = None,
         on_static: Callable[[VesselStatic], None] | None = None,
         on_watermark: Callable[[float], None] | None = None,
+        on_contact: Callable[[SensorContact], None] | None = None,
     ) -> None:
         self.settings = settings or preset_settings()
         self.on_alert = on_alert or (lambda a: None)
@@ -146,6 +151,8 @@ class EmbeddedRunner:
         # moves (after the records it releases): what a streaming ingest publishes.
         self.on_static = on_static
         self.on_watermark = on_watermark
+        # Called with every radar or SAR contact released to the detectors.
+        self.on_contact = on_contact
         if geography is not None:
             self.context = geography.context(self.registry.info, self.registry.ship_type,
                                              self.registry.transmitter)
@@ -169,8 +176,8 @@ class EmbeddedRunner:
         self._max_tagged = float("-inf")
         # Records held back until the watermark passes them: ordered by (time, mmsi, lat, lon,
         # arrival), so any arrival order within the lateness releases them in one order.
-        self._heap: list[tuple[float, int, float, float, int, PositionReport]] = []
-        self._queue: deque[tuple[float, int, float, float, int, PositionReport]] = deque()
+        self._heap: list[tuple[float, int, float, float, int, Ordered]] = []
+        self._queue: deque[tuple[float, int, float, float, int, Ordered]] = deque()
         self._seq = 0
         self._max_ts = float("-inf")
         self._watermark = float("-inf")
@@ -178,12 +185,12 @@ class EmbeddedRunner:
         self._mmsis: set[int] = set()
         self._alert_kind: dict[str, str] = {}
         self._alert_status: dict[str, str] = {}
-        self._decoders: list[NmeaDecoder | TableDecoder] = []
+        self._decoders: list[NmeaDecoder | TableDecoder | SarDecoder] = []
         self._reports: list[SourceReport] = []
 
     # -- snapshots (streaming workers) ------------------------------------------------------
     _TRANSIENT = ("on_alert", "on_reject", "on_position", "on_static", "on_watermark",
-                  "geography", "context")
+                  "on_contact", "geography", "context")
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -232,21 +239,25 @@ class EmbeddedRunner:
         split = self.split_arrival
         due = False  # split: something to release once the batch is in
         for rec, ts, lines in items:
-            mmsis.add(rec.mmsi)
-            if type(rec) is VesselStatic:
+            if isinstance(rec, VesselStatic):
+                mmsis.add(rec.mmsi)
                 self.registry.update(rec)
                 if self.on_static is not None:
                     self.on_static(rec)
                 continue
+            if isinstance(rec, SensorContact):
+                key = 0  # a radar or SAR contact: ordered with the positions, no MMSI
+            else:
+                key = rec.mmsi
+                mmsis.add(key)
             if ts is None:
                 continue  # kept out of time-based detection (counted as untimed)
             if ts < self._watermark:
                 self.stats.lines_used -= len(lines)
                 self._reject_lines(rec, lines, ts)
                 continue
-            assert isinstance(rec, PositionReport)
             self._seq += 1
-            item = (ts, rec.mmsi, rec.lat, rec.lon, self._seq, rec)
+            item = (ts, key, rec.lat, rec.lon, self._seq, rec)
             # In-order records (most of them) queue in a deque; the rest in a heap.
             if not queue or item > queue[-1]:
                 queue.append(item)
@@ -265,7 +276,7 @@ class EmbeddedRunner:
         if due:
             self._release(self._watermark)
 
-    def _split_watermark(self, rec: PositionReport, ts: float) -> bool:
+    def _split_watermark(self, rec: PositionReport | SensorContact, ts: float) -> bool:
         """The watermark of a live run (``split_arrival``): the lower of the newest arrival
         time less ``arrival_lateness_s`` and the newest own time less the allowed lateness,
         over the kinds seen. Whether there is something to release (the watermark moved, or
@@ -359,6 +370,7 @@ class EmbeddedRunner:
                 report.unreadable = decoder.unreadable
         if isinstance(decoder, NmeaDecoder):
             decoder.max_wait = self.settings.ingest.max_fragment_wait_lines
+            decoder.radar = self.settings.radar.site()
         self._decoders.append(decoder)
         feed = decoder.feed
         out = decoder.out
@@ -394,6 +406,7 @@ class EmbeddedRunner:
         would wait for its first lines)."""
         decoder = NmeaDecoder(name, self.stats, self.dedup,
                               self.settings.ingest.max_fragment_wait_lines)
+        decoder.radar = self.settings.radar.site()
         if report is not None:
             report.format = "nmea"
         self._decoders.append(decoder)
@@ -422,10 +435,15 @@ class EmbeddedRunner:
         yield from out
         out.clear()
 
-    def _reject_lines(self, rec: PositionReport | VesselStatic, lines: list[tuple[int, bytes]],
-                      ts: float) -> None:
+    def _reject_lines(self, rec: Ordered, lines: list[tuple[int, bytes]], ts: float) -> None:
         late = self._watermark - ts
-        source = rec.source if isinstance(rec, PositionReport) else ""
+        source = rec.source
+        if type(rec) is PositionReport:
+            # Too late for the ordered steps; a detector may still re-check with it.
+            for det in self.detectors:
+                alerts = det.late(rec, ts)
+                if alerts:
+                    self._emit(alerts)
         for line_no, raw in lines:
             self.stats.rejected[q.TOO_LATE] += 1
             self.on_reject(Reject(source, line_no, raw.decode("utf-8", "replace"), q.TOO_LATE,
@@ -447,19 +465,29 @@ class EmbeddedRunner:
                 break
             ts = item[0]
             rec = item[5]
-            if geo is not None:
-                if rec.nav_status in _STATIONARY:
-                    geo.observe(rec.lat, rec.lon, ts)
-                elif rec.sog_kn is not None and rec.sog_kn < _STOPPED_KN:
-                    geo.observe_stop(rec.lat, rec.lon, rec.mmsi)
-            if on_position is not None:
-                on_position(rec)
+            report = rec if type(rec) is PositionReport else None
+            contact = rec if isinstance(rec, SensorContact) else None
+            if report is None:
+                if contact is not None and self.on_contact is not None:
+                    self.on_contact(contact)
+            else:
+                if geo is not None:
+                    if report.nav_status in _STATIONARY:
+                        geo.observe(report.lat, report.lon, ts)
+                    elif report.sog_kn is not None and report.sog_kn < _STOPPED_KN:
+                        geo.observe_stop(report.lat, report.lon, report.mmsi)
+                if on_position is not None:
+                    on_position(report)
             for det in self.detectors:
                 if ts > det.next_due:
                     alerts = det.advance(ts)
                     if alerts:
                         self._emit(alerts)
-                alerts = det.step(rec, ts)
+                if report is not None:
+                    alerts = det.step(report, ts)
+                else:
+                    assert contact is not None  # the heap holds positions and contacts only
+                    alerts = det.contact(contact, ts)
                 if alerts:
                     self._emit(alerts)
         self._advance(watermark)

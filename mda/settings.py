@@ -1,7 +1,8 @@
 """Settings: presets and the TOML settings file (``--config``).
 
-One table per detector (``[gap]``, ...) with ``enabled`` and the detector's own keys, and an
-``[ingest]`` table for the stream's lateness policy. A preset (``watch``, ``skylight``,
+One table per detector (``[gap]``, ...) with ``enabled`` and the detector's own keys, an
+``[ingest]`` table for the stream's lateness policy, and a ``[radar]`` table for where the radar
+whose TTM sentences are read stands. A preset (``watch``, ``skylight``,
 ``gfw``) picks every detector's defaults; the file then overrides single keys.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 
 from detectors import REGISTRY
 from detectors.base import DetectorSettings
+from ingest.sensors import RadarSite
 
 PRESET_NAMES = ("watch", "skylight", "gfw")
 DEFAULT_PRESET = "watch"
@@ -58,6 +60,55 @@ class GeographySettings:
     shore: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class RadarSettings:
+    """Where the radar is whose TTM sentences (range and bearing) an input carries, and its
+    reference heading for relative bearings; None: not given (a TTM is then rejected)."""
+
+    lat: float | None = None
+    lon: float | None = None
+    heading_deg: float | None = None
+
+    def site(self) -> RadarSite | None:
+        if self.lat is None or self.lon is None:
+            return None
+        return RadarSite(self.lat, self.lon, self.heading_deg)
+
+
+def radar_settings(values: dict[str, Any], where: str = "[radar]") -> RadarSettings:
+    """``[radar]`` values (or ``--radar-at``): lat and lon together, in range."""
+    known = ("lat", "lon", "heading_deg")
+    for key, value in values.items():
+        if key not in known:
+            raise SettingsError(f"{where} has no key {key!r} (known: {', '.join(known)})")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise SettingsError(f"{where} {key} must be a number, not {value!r}")
+    lat, lon, heading = values.get("lat"), values.get("lon"), values.get("heading_deg")
+    if (lat is None) != (lon is None):
+        raise SettingsError(f"{where} needs both lat and lon")
+    if lat is not None and not -90 <= lat <= 90:
+        raise SettingsError(f"{where} lat must be within -90..90, got {lat!r}")
+    if lon is not None and not -180 <= lon <= 180:
+        raise SettingsError(f"{where} lon must be within -180..180, got {lon!r}")
+    if heading is not None and not 0 <= heading < 360:
+        raise SettingsError(f"{where} heading_deg must be within 0..360, got {heading!r}")
+    return RadarSettings(None if lat is None else float(lat), None if lon is None else float(lon),
+                         None if heading is None else float(heading))
+
+
+def parse_radar_at(text: str) -> RadarSettings:
+    """``--radar-at LAT,LON`` (or ``LAT,LON,HEADING``)."""
+    parts = text.split(",")
+    try:
+        nums = [float(p) for p in parts]
+    except ValueError:
+        nums = []
+    if len(nums) not in (2, 3):
+        raise SettingsError(f"--radar-at wants LAT,LON (degrees), not {text!r}")
+    return radar_settings(dict(zip(("lat", "lon", "heading_deg"), nums, strict=False)),
+                          "--radar-at")
+
+
 @dataclass(frozen=True)
 class Settings:
     preset: str = DEFAULT_PRESET
@@ -66,6 +117,7 @@ class Settings:
     geography: GeographySettings = field(default_factory=GeographySettings)
     # Per zone kind, overrides of the default rule (see zones.catalogue.ZoneRule).
     zone_rules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    radar: RadarSettings = field(default_factory=RadarSettings)
 
 
 def _coerce(table: str, key: str, value: Any, default: Any) -> Any:
@@ -124,6 +176,7 @@ def load_settings(preset: str = DEFAULT_PRESET, config: str | Path | None = None
     geography = base.geography
     dets = dict(base.detectors)
     rules: dict[str, dict[str, Any]] = {}
+    radar = RadarSettings()
     for table, values in data.items():
         if not isinstance(values, dict):
             raise SettingsError(f"{path}: {table!r} must be a table like [{table}]")
@@ -133,13 +186,15 @@ def load_settings(preset: str = DEFAULT_PRESET, config: str | Path | None = None
             geography = _resolve_paths(_override(geography, table, values), path.parent)
         elif table == "zone_rules":
             rules = _zone_rules(path, values)
+        elif table == "radar":
+            radar = radar_settings(values, f"{path}: [radar]")
         elif table in dets:
             dets[table] = _override(dets[table], table, values)
         else:
-            known = ", ".join(["ingest", "geography", "zone_rules", *sorted(dets)])
+            known = ", ".join(["ingest", "geography", "radar", "zone_rules", *sorted(dets)])
             raise SettingsError(f"{path}: unknown table [{table}] (known: {known})")
     return Settings(preset=base.preset, ingest=ingest, detectors=dets, geography=geography,
-                    zone_rules=rules)
+                    zone_rules=rules, radar=radar)
 
 
 def _resolve_paths(geo: GeographySettings, base: Path) -> GeographySettings:
@@ -206,6 +261,9 @@ def to_toml(settings: Settings) -> str:
     lines += ["", "[geography]"]
     lines += [f"{f.name} = {_toml_value(getattr(settings.geography, f.name))}"
               for f in fields(settings.geography)]
+    radar = [(f.name, getattr(settings.radar, f.name)) for f in fields(settings.radar)]
+    if any(v is not None for _, v in radar):
+        lines += ["", "[radar]"] + [f"{k} = {_toml_value(v)}" for k, v in radar if v is not None]
     for name, det in sorted(settings.detectors.items()):
         lines += ["", f"[{name}]"]
         lines += [f"{f.name} = {_toml_value(getattr(det, f.name))}" for f in fields(det)]

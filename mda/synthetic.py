@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 from pyais.encode import encode_dict
 
 from ingest.framing import nmea_checksum
-from mda.records import PositionReport, VesselStatic
+from mda.geo import M_PER_NM, bearing_deg, haversine_m
+from mda.records import PositionReport, SensorContact, VesselStatic
 
 
 def track(
@@ -140,6 +141,40 @@ def to_lines(items: Iterable[PositionReport | VesselStatic],
         tag = tag_block(item.ts, station)
         lines.extend(tag + s for s in sentences)
     return lines
+
+
+def _sentence(body: str) -> str:
+    return f"${body}*{nmea_checksum(body.encode('ascii')):02X}"
+
+
+def _ddmm(value: float, width: int, hemis: str) -> str:
+    deg = int(abs(value))
+    minutes = (abs(value) - deg) * 60.0
+    return f"{deg:0{width}d}{minutes:06.3f},{hemis[0] if value >= 0 else hemis[1]}"
+
+
+_STATUS_CODE = {"tracking": "T", "acquiring": "Q", "lost": "L", None: "T"}
+
+
+def radar_sentence(contact: SensorContact, radar: tuple[float, float] | None = None,
+                   talker: str = "RA") -> str:
+    """A radar target as NMEA: ``TTM`` (range in nautical miles and true bearing from the
+    radar at ``radar`` (lat, lon), speed in knots, the contact's UTC time) when ``radar`` is
+    given, else ``TLL`` (its position)."""
+    ts = contact.ts
+    clock = "" if ts is None else ts.strftime("%H%M%S.") + f"{ts.microsecond // 10000:02d}"
+    status = _STATUS_CODE.get(contact.status, "T")
+    name = contact.name or ""
+    if radar is None:
+        return _sentence(f"{talker}TLL,{int(contact.contact_id):02d},"
+                         f"{_ddmm(contact.lat, 2, 'NS')},{_ddmm(contact.lon, 3, 'EW')},"
+                         f"{name},{clock},{status},")
+    rng_nm = haversine_m(radar[0], radar[1], contact.lat, contact.lon) / M_PER_NM
+    brg = bearing_deg(radar[0], radar[1], contact.lat, contact.lon)
+    sog = "" if contact.sog_kn is None else f"{contact.sog_kn:.1f}"
+    cog = "" if contact.cog_deg is None else f"{contact.cog_deg:.1f}"
+    return _sentence(f"{talker}TTM,{int(contact.contact_id):02d},{rng_nm:.3f},{brg:.1f},T,"
+                     f"{sog},{cog},T,,,N,{name},{status},,{clock},A")
 
 
 def epoch(text: str) -> datetime:

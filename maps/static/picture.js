@@ -106,6 +106,7 @@
          esc(styles.kindLabel[p.kind] || p.kind) + ' <span class="mda-sev mda-sev-' + esc(sev) + '">' + esc(sev) + '</span> <span class="mda-status">' + esc(p.status) + '</span></div>';
     h += '<p class="mda-summary">' + esc(p.summary) + '</p><table class="mda-table">';
     if (p.kind === 'feed_outage') h += '<tr><th>feed</th><td>' + esc(ev.source) + '</td></tr>';
+    else if (p.kind === 'dark_target') h += '<tr><th>contact</th><td>' + esc(ev.sensor) + ' ' + esc(ev.source) + ' #' + esc(ev.contact_id) + ' (no AIS)</td></tr>';
     else h += '<tr><th>vessel</th><td>' + vesselLine(p.mmsi, p.vessel, styles) + '</td></tr>';
     if (p.other_mmsi != null) h += '<tr><th>other vessel</th><td>' + vesselLine(p.other_mmsi, ev.other_vessel, styles) + '</td></tr>';
     if (p.zone_name || p.zone_id) h += '<tr><th>zone</th><td>' + esc(p.zone_name || '') + (p.zone_id ? ' (' + esc(p.zone_id) + ')' : '') + '</td></tr>';

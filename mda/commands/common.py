@@ -18,14 +18,19 @@ def add_detection_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lateness", metavar="SECONDS", type=float,
                    help="allowed lateness of out-of-order input (overrides [ingest] "
                         "allowed_lateness_s; use a large value to replay unsorted files)")
+    p.add_argument("--radar-at", metavar="LAT,LON[,HEADING]",
+                   help="where the radar is whose TTM sentences (range and bearing) the input "
+                        "carries, and its heading for relative bearings (overrides [radar])")
     _geo_args(p)
 
 
 def load_detection(args: argparse.Namespace) -> tuple[Any, Any]:
     """The settings and the geography the detection options describe."""
-    from mda.settings import DEFAULT_PRESET, SettingsError, load_settings
+    from mda.settings import DEFAULT_PRESET, SettingsError, load_settings, parse_radar_at
 
     settings = load_settings(args.preset or DEFAULT_PRESET, args.config)
+    if getattr(args, "radar_at", None):
+        settings = replace(settings, radar=parse_radar_at(args.radar_at))
     if args.lateness is not None:
         if args.lateness < 0:
             raise SettingsError("--lateness must not be negative")

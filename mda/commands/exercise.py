@@ -25,7 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     g = esub.add_parser("generate", help="write a scenario's AIS (NMEA) and its ground truth",
                         description="Write traffic.nmea (tag-blocked NMEA), truth.json, "
-                                    "zones.geojson, ports.csv and exercise.json into --out. "
+                                    "zones.geojson, ports.csv and exercise.json (and radar.nmea, "
+                                    "sar.csv for sensor events) into --out. "
                                     "The same scenario and seed give the same bytes.")
     g.add_argument("scenario", metavar="SCENARIO.toml")
     g.add_argument("--out", required=True, metavar="DIR", help="output folder")
@@ -130,6 +131,9 @@ def _print_generated(ex: Any, seconds: float) -> None:
     print(f"messages   {c['positions']:,} positions, {c['statics']:,} static; "
           f"{c['lines']:,} lines with {c['duplicates']:,} duplicate receptions, "
           f"{c['corrupted']:,} corrupted, {c['delayed']:,} delayed")
+    if ex.sensors:
+        print(f"sensors    {c.get('contacts_radar', 0):,} radar contacts, "
+              f"{c.get('contacts_sar', 0):,} SAR detections ({', '.join(ex.sensors)})")
     print("truth      " + (", ".join(f"{n} {k}" for k, n in kinds.items()) or "no events")
           + f"; {len(ex.truth.decoys)} decoys")
     print(f"wrote      {ex.traffic}, {ex.truth_path} ({seconds:.1f} s)")
@@ -245,7 +249,8 @@ def _run(args: argparse.Namespace, title: str | None = None) -> int:
     print(f"alerts     {alerts_path}")
     print(f"score      {out / 'score.json'}")
     print(f"map        {map_path if map_path is not None else 'unavailable: ' + map_note}")
-    print(f"traffic    {ex.traffic} (truth: {ex.truth_path})")
+    sensors = "".join(f", {ex.out_dir / name}" for name in ex.sensors)
+    print(f"traffic    {ex.traffic}{sensors} (truth: {ex.truth_path})")
     print(f"done in {elapsed:.1f} s")
     return 0
 

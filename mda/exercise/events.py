@@ -14,13 +14,18 @@ voyage:
   enters the zone, fishes inside for ``duration_h`` and leaves;
 * ``spoofing``: ``jump`` - ``reports`` position reports displaced by ``jump_km``;
   ``shared_mmsi`` - a second transmitter with the same MMSI ``jump_km`` away for
-  ``duration_h``.
+  ``duration_h``;
+* ``dark_target``: a vessel that sends no AIS at all sails straight at ``speed_kn`` while a
+  radar follows it (a sweep every ``sweep_s`` for ``duration_h``, one radar per event) or a
+  SAR satellite images it (``detections`` times in that span), each contact up to
+  ``noise_m`` off.
 
 Decoys must not alert: ``fast_crossing`` (two ships pass close at speed), ``short_meeting``
 (two vessels slow and close for less than any preset's duration), ``moored_together`` (two
 vessels moored side by side in port, one silent for hours), ``zone_transit`` (a vessel the
 zone's rule concerns passes ``distance_nm`` outside it; or, ``through = true``, a vessel the
-rule does not concern crosses it).
+rule does not concern crosses it), ``sensed_ais`` (an AIS vessel on a voyage that a radar or a
+SAR satellite also sees, contacts ``noise_m`` off).
 """
 
 from __future__ import annotations
@@ -31,7 +36,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mda.exercise.fleet import FISHING_NATIONS, Jump, PlanError, Planner, Script, Vessel
+from mda.exercise.fleet import (
+    FISHING_NATIONS,
+    Jump,
+    PlanError,
+    Planner,
+    Script,
+    Sensing,
+    Vessel,
+)
 from mda.exercise.motion import LatLon, Track, TrackBuilder, offset
 from mda.exercise.scenario import EventSpec, Scenario
 from mda.geo import haversine_m
@@ -54,6 +67,7 @@ class _Draft:
         self.vessels: list[Vessel] = []
         self.scripts: list[Script] = []
         self.sites: list[tuple[float, float, float]] = []
+        self.sensings: list[Sensing] = []
 
     def vessel(self, rng: random.Random, ship_type: int, flag: str, track: Track, role: str,
                label: str, **extra: Any) -> Vessel:
@@ -72,6 +86,7 @@ class _Draft:
         self.p.vessels += self.vessels
         self.p.scripts += self.scripts
         self.p.used += self.sites
+        self.p.sensings += self.sensings
 
     def abandon(self) -> None:
         for v in self.vessels:
@@ -451,7 +466,80 @@ def _straight(p: Planner, rng: random.Random, frm: LatLon, t: float, speed: floa
     return None
 
 
+def _sensing(d: _Draft, spec: EventSpec, rng: random.Random, eid: str, track: Track,
+             t: float, dur: float, length_m: float | None) -> Sensing:
+    """The contacts a radar (its own station, a target number) or a SAR satellite makes of
+    ``track`` between ``t`` and ``t + dur`` hours."""
+    sensor = str(spec.params["sensor"])
+    noise = spec.span("noise_m").pick(rng.random())
+    t0 = float(int(t))
+    if sensor == "radar":
+        every = max(1.0, float(spec.params["sweep_s"]))
+        times = [t0 + k * every for k in range(int(dur * H // every) + 1)]
+        n = len(d.p.sensings) + len(d.sensings) + 1
+        source, target = f"mda-radar-{n}", str(rng.randint(1, 99))
+    else:
+        times = sorted(float(int(rng.uniform(t0, t0 + dur * H)))
+                       for _ in range(int(spec.params["detections"])))
+        source, target = "mda-sar", eid
+    sensing = Sensing(eid, sensor, source, target, track, times, noise, length_m)
+    d.sensings.append(sensing)
+    return sensing
+
+
+def _sensed_where(d: _Draft, spec: EventSpec, rng: random.Random, margin_h: float
+                  ) -> tuple[float, float, float, LatLon] | None:
+    """Duration (h), speed, time and site of a sensed vessel (dark target or decoy)."""
+    dur = spec.span("duration_h").pick(rng.random())
+    speed = spec.span("speed_kn").pick(rng.random())
+    t = _when(d.p, spec, rng, margin_h, dur, margin_h)
+    site = _site(d.p, spec, rng, float(spec.params["min_shore_nm"]))
+    return None if site is None else (dur, speed, t, site)
+
+
+def _dark_target(d: _Draft, spec: EventSpec, rng: random.Random, eid: str) -> bool:
+    p = d.p
+    where = _sensed_where(d, spec, rng, 0.5)
+    if where is None:
+        return False
+    dur, speed, t, site = where
+    track = _straight(p, rng, site, t, speed, dur, ())
+    if track is None:
+        return False
+    # no Vessel: it sends nothing; only the sensor's contacts of its track are written
+    s = _sensing(d, spec, rng, eid, track, t, dur, spec.span("length_m").pick(rng.random()))
+    d.scripts.append(Script(eid, "dark_target", False, [0], s.times[0], s.times[-1], *site,
+                            {"sensor": s.sensor, "source": s.source, "target": s.target,
+                             "duration_h": round(dur, 3), "speed_kn": round(speed, 2),
+                             "noise_m": round(s.noise_m, 1)}))
+    d.sites.append((*site, SITE_SPACING_KM))
+    return True
+
+
 # -- decoys ------------------------------------------------------------------------------------
+def _sensed_ais(d: _Draft, spec: EventSpec, rng: random.Random, eid: str) -> bool:
+    p = d.p
+    where = _sensed_where(d, spec, rng, 1.0)
+    if where is None:
+        return False
+    dur, speed, t, site = where
+    ship_type = int(spec.params["ship_type"])
+    flag = rng.choice(FOC)
+    b = _to_and_from(d, rng, site, t, speed, p.avoid_for(ship_type, flag),
+                     min_on_km=speed * 1.852 * (dur + 0.5))
+    if b is None:
+        return False
+    v = d.vessel(rng, ship_type, flag, b.track, "decoy", eid,
+                 protect=[(t - 0.5 * H, t + dur * H + 0.5 * H)])
+    s = _sensing(d, spec, rng, eid, b.track, t, dur, v.static.length_m)
+    d.scripts.append(Script(eid, "sensed_ais", True, [v.mmsi], s.times[0], s.times[-1], *site,
+                            {"sensor": s.sensor, "source": s.source, "target": s.target,
+                             "noise_m": round(s.noise_m, 1)}))
+    d.sites.append((*site, SITE_SPACING_KM))
+    return True
+
+
+
 def _fast_crossing(d: _Draft, spec: EventSpec, rng: random.Random, eid: str) -> bool:
     p = d.p
     t = _when(p, spec, rng, 1.5, 0.5, 1.5)
@@ -579,11 +667,12 @@ def _zone_transit(d: _Draft, spec: EventSpec, rng: random.Random, eid: str) -> b
 
 EVENTS: dict[str, Callable[[_Draft, EventSpec, random.Random, str], bool]] = {
     "gap": _gap, "rendezvous": _rendezvous, "loitering": _loitering,
-    "zone_entry": _zone_entry, "spoofing": _spoofing,
+    "zone_entry": _zone_entry, "spoofing": _spoofing, "dark_target": _dark_target,
 }
 DECOYS: dict[str, Callable[[_Draft, EventSpec, random.Random, str], bool]] = {
     "fast_crossing": _fast_crossing, "short_meeting": _short_meeting,
     "moored_together": _moored_together, "zone_transit": _zone_transit,
+    "sensed_ais": _sensed_ais,
 }
 
 

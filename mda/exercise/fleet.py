@@ -82,6 +82,22 @@ class Script:
     reason: str | None = None
 
 
+@dataclass
+class Sensing:
+    """Contacts a sensor makes of one track (a dark vessel, or an AIS vessel also seen): a
+    radar ``source`` following target ``target`` at ``times``, or SAR detections at
+    ``times``; each contact displaced up to ``noise_m``."""
+
+    script: str
+    sensor: str  # "radar" or "sar"
+    source: str
+    target: str
+    track: Track
+    times: list[float]
+    noise_m: float
+    length_m: float | None = None
+
+
 class PlanError(RuntimeError):
     """The generator could not place something the scenario asks for."""
 
@@ -101,6 +117,7 @@ class Planner:
         self.vessels: list[Vessel] = []
         self.scripts: list[Script] = []
         self.used: list[tuple[float, float, float]] = []  # (lat, lon, km): event sites
+        self.sensings: list[Sensing] = []
         self._zone_ok: dict[tuple[Any, ...], bool] = {}
 
     # -- identities -------------------------------------------------------------------------

@@ -9,6 +9,8 @@ Output files:
 * ``truth.json``: the injected events and decoys as written (:mod:`mda.exercise.truth`);
 * ``zones.geojson``: the scenario's own zones (when it defines any);
 * ``ports.csv``: the scenario's ports (name, lat, lon, country);
+* ``radar.nmea``, ``sar.csv``: the radar and SAR contacts of ``dark_target`` events and
+  ``sensed_ais`` decoys, when the scenario has any (:mod:`mda.exercise.sensors`);
 * ``exercise.json``: what was written (counts) and how to replay it (zone and port files).
 """
 
@@ -58,6 +60,7 @@ class Exercise:
     port_files: list[str]
     truth: Truth
     counts: dict[str, Any] = field(default_factory=dict)
+    sensors: list[str] = field(default_factory=list)  # radar.nmea, sar.csv (file names)
 
     def manifest(self) -> dict[str, Any]:
         return {
@@ -65,6 +68,7 @@ class Exercise:
             "scenario_file": str(self.scenario.path),
             "seed": self.scenario.seed,
             "traffic": self.traffic.name,
+            "sensors": self.sensors,
             "truth": self.truth_path.name,
             "zones": self.zone_args,
             "ports": self.port_files,
@@ -272,12 +276,17 @@ def generate(scenario: Scenario, out_dir: str | Path, progress: Progress | None 
     cols = table.arrays()
     say(f"writing {len(cols['t']):,} messages")
     counts, good = _write(out / "traffic.nmea", cols, planner.vessels, real, scenario)
+    from mda.exercise.sensors import write_sensors
+
+    sensed = write_sensors(planner.sensings, out, scenario.seed)
+    counts.update({f"contacts_{k.split('.')[0]}": n for k, n in sensed.counts.items()})
 
     info: dict[int, VesselInfo] = {}
     for v in planner.vessels:
         info.setdefault(v.mmsi, VesselInfo(v.static.ship_type, flag_iso3(v.mmsi), v.role))
     reports = {m: r for m, r in good.items() if m in info}
-    events, decoys = derive(planner.scripts, reports, info, zones, start, end, jumped, twins)
+    events, decoys = derive(planner.scripts, reports, info, zones, start, end, jumped, twins,
+                            sensed.contacts)
     roles: dict[str, int] = {}
     for vi in info.values():
         roles[vi.role] = roles.get(vi.role, 0) + 1
@@ -291,7 +300,7 @@ def generate(scenario: Scenario, out_dir: str | Path, progress: Progress | None 
     counts["background_placed"] = placed
     counts["vessels"] = roles
     ex = Exercise(scenario, out, out / "traffic.nmea", truth_path, zone_args, port_files, truth,
-                  counts)
+                  counts, sensed.files)
     (out / "exercise.json").write_text(json.dumps(ex.manifest(), indent=1) + "\n",
                                        encoding="utf-8")
     return ex

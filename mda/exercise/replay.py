@@ -24,6 +24,7 @@ class Manifest:
     zone_args: list[str]
     port_files: list[str]
     data: dict[str, Any] = field(default_factory=dict)
+    sensors: list[Path] = field(default_factory=list)  # radar and SAR contact files
 
     @classmethod
     def read(cls, out_dir: str | Path) -> Manifest:
@@ -34,7 +35,8 @@ class Manifest:
         except FileNotFoundError:
             raise FileNotFoundError(f"not a generated exercise (no exercise.json): {d}") from None
         return cls(d, d / data["traffic"], d / data["truth"], list(data.get("zones", [])),
-                   list(data.get("ports", [])), data)
+                   list(data.get("ports", [])), data,
+                   [d / name for name in data.get("sensors", [])])
 
 
 @dataclass
@@ -72,7 +74,8 @@ def replay_exercise(out_dir: str | Path, settings: Any = None,
             on_alert(a)
 
     runner = EmbeddedRunner(settings, sink, geography=geography, on_position=on_position)
-    summary = runner.run([Source.open(str(m.traffic))], progress=progress)
+    summary = runner.run([Source.open(str(p)) for p in (m.traffic, *m.sensors)],
+                         progress=progress)
     truth = load_truth(m.truth)
     result = score([a.to_dict() for a in alerts], truth, tolerance_h,
                    Definitions.from_settings(settings))

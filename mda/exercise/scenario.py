@@ -24,8 +24,10 @@ SHIP_TYPES: dict[str, int] = {
     "law_enforcement": 55, "passenger": 60, "cargo": 70, "reefer": 70, "tanker": 80,
     "other": 90,
 }
-EVENT_KINDS = ("gap", "rendezvous", "loitering", "zone_entry", "spoofing")
-DECOY_KINDS = ("fast_crossing", "short_meeting", "moored_together", "zone_transit")
+EVENT_KINDS = ("gap", "rendezvous", "loitering", "zone_entry", "spoofing", "dark_target")
+DECOY_KINDS = ("fast_crossing", "short_meeting", "moored_together", "zone_transit",
+               "sensed_ais")
+SENSORS = ("radar", "sar")
 ZONE_KINDS = ("eez", "territorial_sea", "contiguous_zone", "fishing_zone", "mpa", "closure",
               "restricted", "exercise")
 BACKGROUND_TYPES = ("cargo", "tanker", "passenger", "high_speed", "fishing", "pleasure",
@@ -170,6 +172,11 @@ EVENT_PARAMS: dict[str, dict[str, Any]] = {
     "spoofing": {"mode": "jump", "jump_km": Span(80.0, 200.0), "reports": 1,
                  "duration_h": Span(2.0, 3.0), "speed_kn": Span(10.0, 14.0),
                  "ship_type": "cargo", "flag": None, "min_shore_nm": 30.0},
+    # a vessel that sends no AIS, seen by a radar (a track of sweeps every sweep_s for
+    # duration_h) or by a SAR satellite (``detections`` images in that time)
+    "dark_target": {"sensor": "radar", "duration_h": Span(0.5, 1.0),
+                    "speed_kn": Span(5.0, 12.0), "sweep_s": 6.0, "noise_m": Span(50.0, 150.0),
+                    "detections": 1, "length_m": Span(15.0, 60.0), "min_shore_nm": 20.0},
 }
 DECOY_PARAMS: dict[str, dict[str, Any]] = {
     "fast_crossing": {"speed_kn": Span(10.0, 14.0), "ship_type": "cargo", "min_shore_nm": 20.0},
@@ -180,6 +187,10 @@ DECOY_PARAMS: dict[str, dict[str, Any]] = {
                         "ship_type": "tanker"},
     "zone_transit": {"zone": None, "distance_nm": Span(2.0, 4.0), "speed_kn": Span(8.0, 10.0),
                      "ship_type": "fishing", "flag": None, "through": False},
+    # an AIS-transmitting vessel that a radar or a SAR satellite also sees (must not alert)
+    "sensed_ais": {"sensor": "radar", "duration_h": Span(0.5, 1.0),
+                   "speed_kn": Span(9.0, 13.0), "sweep_s": 6.0, "noise_m": Span(100.0, 300.0),
+                   "detections": 1, "ship_type": "cargo", "min_shore_nm": 20.0},
 }
 _MODES = ("jump", "shared_mmsi")
 
@@ -448,8 +459,12 @@ def _events(path: Path, rows: Any, table: str,
                 if not isinstance(v, bool):
                     raise w.fail(key, f"must be true or false, not {v!r}")
                 params[key] = v
-            elif key == "reports":
+            elif key in ("reports", "detections"):
                 params[key] = w.integer(row, key, lo=1)
+            elif key == "sensor":
+                if v not in SENSORS:
+                    raise w.fail(key, f"must be one of {', '.join(SENSORS)}, not {v!r}")
+                params[key] = v
             elif key == "mode":
                 if v not in _MODES:
                     raise w.fail(key, f"must be one of {', '.join(_MODES)}, not {v!r}")

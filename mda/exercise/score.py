@@ -24,7 +24,11 @@ which the data first proved the event under the settings' definition ("the proof
   confirms an exit ``exit_after_s`` later, by design, and the alert carries no emission
   time);
 * spoofing: proof at the first displaced (or second-transmitter) report; raised at the
-  alert's start.
+  alert's start;
+* dark_target (no MMSI: matched by the sensor contact its evidence names, a radar track or a
+  SAR detection, ``truth.contact_key``): proof at the first contact + ``match_window_s`` (AIS
+  up to a window later would explain it); raised at ``evidence.detected_at``. A dark_target
+  on a ``sensed_ais`` decoy's contact is a decoy false positive.
 """
 
 from __future__ import annotations
@@ -37,9 +41,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mda.exercise.truth import Truth, TruthEvent
+from mda.exercise.truth import Truth, TruthEvent, contact_key
 
-KINDS = ("gap", "rendezvous", "loitering", "zone_entry", "zone_exit", "spoofing")
+KINDS = ("gap", "rendezvous", "loitering", "zone_entry", "zone_exit", "spoofing",
+         "dark_target")
 
 
 def _t(text: Any) -> float | None:
@@ -74,12 +79,13 @@ class Definitions:
     gap_threshold_h: float = 2.0
     rendezvous_min_h: float = 1.0
     loitering_min_h: float = 3.0
+    dark_target_window_s: float = 600.0
 
     @classmethod
     def from_settings(cls, settings: Any) -> Definitions:
         d = settings.detectors
         return cls(d["gap"].threshold_h, d["rendezvous"].min_duration_h,
-                   d["loitering"].min_duration_h)
+                   d["loitering"].min_duration_h, d["dark_target"].match_window_s)
 
     def proof(self, e: TruthEvent) -> float:
         if e.kind == "gap":
@@ -88,6 +94,8 @@ class Definitions:
             return e.start + self.rendezvous_min_h * 3600.0
         if e.kind == "loitering":
             return e.start + self.loitering_min_h * 3600.0
+        if e.kind == "dark_target":
+            return e.start + self.dark_target_window_s
         return e.start
 
 
@@ -96,7 +104,7 @@ def raised_at(first: Mapping[str, Any]) -> float | None:
     start = _t(first.get("start"))
     ev = first.get("evidence") or {}
     kind = first.get("kind")
-    if kind == "gap" and isinstance(ev.get("detected_at"), str):
+    if kind in ("gap", "dark_target") and isinstance(ev.get("detected_at"), str):
         return _t(ev["detected_at"])
     if start is None:
         return None
@@ -182,17 +190,29 @@ class Score:
             "tolerance_h": self.tolerance_h,
             "definitions": {"gap_threshold_h": self.definitions.gap_threshold_h,
                             "rendezvous_min_duration_h": self.definitions.rendezvous_min_h,
-                            "loitering_min_duration_h": self.definitions.loitering_min_h},
+                            "loitering_min_duration_h": self.definitions.loitering_min_h,
+                            "dark_target_window_s": self.definitions.dark_target_window_s},
             "false_alerts": self.false_alerts,
             "missed": self.missed,
         }
+
+
+def alert_contact(a: Mapping[str, Any]) -> str | None:
+    """The sensor contact a dark_target alert is about (``truth.contact_key``), else None."""
+    ev = a.get("evidence") or {}
+    if a.get("kind") != "dark_target" or "contact_id" not in ev:
+        return None
+    return contact_key(str(ev.get("sensor")), str(ev.get("source")), str(ev["contact_id"]))
 
 
 def _matches(a: Mapping[str, Any], e: TruthEvent, clock: float, tol_s: float) -> bool:
     if a.get("kind") != e.kind:
         return False
     mmsi, other = a.get("mmsi"), a.get("other_mmsi")
-    if e.kind == "rendezvous":
+    if e.kind == "dark_target":
+        if alert_contact(a) not in e.params.get("contacts", ()):
+            return False
+    elif e.kind == "rendezvous":
         if {mmsi, other} != {e.mmsi, e.other_mmsi}:
             return False
     elif mmsi != e.mmsi:
@@ -233,6 +253,7 @@ def score(alerts: Iterable[Mapping[str, Any]], truth: Truth, tolerance_h: float 
     for e in required:
         ks(e.kind).events += 1
     decoy_of = {m: d for d in truth.decoys for m in d.mmsis}
+    decoy_of_contact = {k: d for d in truth.decoys for k in d.params.get("contacts", ())}
     decoys: dict[str, dict[str, int]] = {}
     for d in truth.decoys:
         entry = decoys.setdefault(d.kind, {"count": 0, "alerts": 0})
@@ -263,6 +284,8 @@ def score(alerts: Iterable[Mapping[str, Any]], truth: Truth, tolerance_h: float 
             continue
         s.fp += 1
         decoy = next((decoy_of[m] for m in vessels if m in decoy_of), None)  # type: ignore[index]
+        if decoy is None:
+            decoy = decoy_of_contact.get(alert_contact(a) or "")
         if decoy is not None:
             s.decoy_fp += 1
             decoys[decoy.kind]["alerts"] += 1

@@ -115,6 +115,13 @@ class Truth:
         return {m for d in self.decoys for m in d.mmsis}
 
 
+def contact_key(sensor: str, source: str, contact_id: str) -> str:
+    """How truth and scoring name a sensor contact: a radar track by its radar and target
+    number (``radar:mda-radar-1:17``), a SAR detection by its id alone (``sar:ID``: the
+    detection's source is whatever file name it was replayed from)."""
+    return f"sar:{contact_id}" if sensor == "sar" else f"{sensor}:{source}:{contact_id}"
+
+
 def _iso(t: float) -> str:
     return str(iso_utc(datetime.fromtimestamp(t, UTC)))
 
@@ -186,18 +193,33 @@ class VesselInfo:
 
 def derive(scripts: Sequence[Script], reports: Mapping[int, Reports],
            info: Mapping[int, VesselInfo], zones: Sequence[Zone], start: float, end: float,
-           jumped: Mapping[str, list[int]], twins: Mapping[str, list[int]]
+           jumped: Mapping[str, list[int]], twins: Mapping[str, list[int]],
+           contacts: Mapping[str, list[tuple[str, float]]] | None = None
            ) -> tuple[list[TruthEvent], list[TruthDecoy]]:
     """Truth events and decoys from the scripts and what was written (module docstring).
     ``jumped``: script id -> times of the displaced reports; ``twins``: script id -> times of
-    the second transmitter's reports."""
+    the second transmitter's reports; ``contacts``: script id -> (contact key, time) of the
+    sensor contacts written (a ``dark_target`` event spans its first to its last contact;
+    its ``params.contacts`` and a ``sensed_ais`` decoy's name the keys)."""
     events: list[TruthEvent] = []
     decoys: list[TruthDecoy] = []
     zone_scripts: dict[int, str] = {}
+    sensed = contacts or {}
     for s in scripts:
+        keys = sorted({k for k, _ in sensed.get(s.id, [])})
         if s.decoy:
+            params = dict(s.params)
+            if keys:
+                params["contacts"] = keys
             decoys.append(TruthDecoy(s.id, s.kind, list(s.mmsis), s.t0, s.t1, s.lat, s.lon,
-                                     s.zone_id, dict(s.params)))
+                                     s.zone_id, params))
+            continue
+        if s.kind == "dark_target":
+            sensed_at = [t for _, t in sensed.get(s.id, [])]
+            if sensed_at:
+                events.append(TruthEvent(s.id, "dark_target", 0, min(sensed_at), max(sensed_at),
+                                         s.lat, s.lon, script=s.id,
+                                         params={**s.params, "contacts": keys}))
             continue
         r = reports.get(s.mmsis[0])
         if s.kind == "zone_entry":

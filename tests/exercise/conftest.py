@@ -63,6 +63,14 @@ mode = "shared_mmsi"
 jump_km = 150
 duration_h = 2
 
+[[events]]
+kind = "dark_target"
+
+[[events]]
+kind = "dark_target"
+sensor = "sar"
+detections = 2
+
 [[decoys]]
 kind = "fast_crossing"
 
@@ -75,6 +83,9 @@ kind = "moored_together"
 [[decoys]]
 kind = "zone_transit"
 zone = "col-serranilla-mpa"
+
+[[decoys]]
+kind = "sensed_ais"
 """
 
 CLEAN = """

@@ -139,8 +139,25 @@ def test_ground_truth_matches_what_was_written(tiny: Exercise, decoded) -> None:
     zones = {z.id: z for z in _zones(tiny)}
     kinds = Counter(e.kind for e in tiny.truth.events if e.required)
     assert kinds == {"gap": 1, "rendezvous": 1, "loitering": 1, "zone_entry": 1,
-                     "zone_exit": 1, "spoofing": 2}
+                     "zone_exit": 1, "spoofing": 2, "dark_target": 2}
+    contacts = written_contacts(tiny)
     for e in tiny.truth.events:
+        if e.kind == "dark_target":
+            # its contacts were written, and no AIS vessel is anywhere near them
+            mine = [c for c in contacts if key_of(c) in e.params["contacts"]]
+            times = sorted(c.ts.timestamp() for c in mine)
+            if e.params["sensor"] == "sar":
+                assert len(mine) == 2
+            else:  # a sweep every 6 s for the event's duration
+                assert set(np.diff(times)) == {6.0}
+                assert times[-1] - times[0] == pytest.approx(e.params["duration_h"] * 3600,
+                                                             abs=10)
+            assert e.mmsi == 0 and min(c.ts.timestamp() for c in mine) == e.start
+            for c in mine[::50]:
+                near = [r for r in pos if abs((r.ts - c.ts).total_seconds()) <= 600
+                        and haversine_m(r.lat, r.lon, c.lat, c.lon) < 1600]
+                assert near == []
+            continue
         rs = reports[e.mmsi]
         t = np.array([r.ts.timestamp() for r in rs])
         if e.kind == "gap":
@@ -193,11 +210,36 @@ def test_ground_truth_matches_what_was_written(tiny: Exercise, decoded) -> None:
     assert all(e.source == "injected" for e in tiny.truth.events)
 
 
+def written_contacts(ex: Exercise) -> list:
+    """The radar and SAR contacts of the exercise's sensor files, decoded by ingest."""
+    from mda.runner import EmbeddedRunner
+
+    seen: list = []
+    runner = EmbeddedRunner(on_contact=seen.append)
+    runner.run([Source.open(str(ex.out_dir / name)) for name in ex.sensors])
+    assert runner.stats.rejected == {} and runner.stats.contacts_untimed == 0
+    return seen
+
+
+def key_of(c) -> str:
+    from mda.exercise.truth import contact_key
+
+    return contact_key(c.sensor, c.source, c.contact_id)
+
+
 def test_decoys_are_what_they_claim(tiny: Exercise, decoded) -> None:
     pos, _, _ = decoded
     reports = by_vessel(pos)
     kinds = {d.kind: d for d in tiny.truth.decoys}
-    assert set(kinds) == {"fast_crossing", "short_meeting", "moored_together", "zone_transit"}
+    assert set(kinds) == {"fast_crossing", "short_meeting", "moored_together", "zone_transit",
+                          "sensed_ais"}
+    sensed = kinds["sensed_ais"]
+    mine = [c for c in written_contacts(tiny) if key_of(c) in sensed.params["contacts"]]
+    assert len(mine) > 100  # radar sweeps every 6 s
+    at = {r.ts.timestamp(): r for r in reports[sensed.mmsis[0]]}
+    offsets = [haversine_m(c.lat, c.lon, r.lat, r.lon) for c in mine
+               if (r := at.get(c.ts.timestamp())) is not None]
+    assert offsets and max(offsets) <= sensed.params["noise_m"] + 50  # the vessel, with noise
     moored = kinds["moored_together"]
     a, b = (reports[m] for m in moored.mmsis)
     assert all(r.nav_status == 5 for r in a + b)

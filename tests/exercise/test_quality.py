@@ -32,7 +32,7 @@ def check(name: str, out: Path) -> None:
         assert k.precision is not None and k.precision == 1.0, (
             name, kind, s.as_dict()["false_alerts"])
     assert s.decoy_alerts == 0, s.as_dict()["false_alerts"]
-    assert all(d["count"] > 0 for d in s.decoys.values()) and len(s.decoys) == 4
+    assert all(d["count"] > 0 for d in s.decoys.values()) and len(s.decoys) == 5
 
 
 def test_small(tmp_path: Path) -> None:

@@ -30,9 +30,10 @@ def test_committed_scenarios_load(name: str) -> None:
     s = load_scenario(SCENARIOS / name / "scenario.toml")
     assert s.ports and len(s.zones) == 4
     assert {e.kind for e in s.events} == {"gap", "rendezvous", "loitering", "zone_entry",
-                                          "spoofing"}
+                                          "spoofing", "dark_target"}
     assert {d.kind for d in s.decoys} == {"fast_crossing", "short_meeting", "moored_together",
-                                          "zone_transit"}
+                                          "zone_transit", "sensed_ais"}
+    assert {e.params["sensor"] for e in s.events if e.kind == "dark_target"} == {"radar", "sar"}
     assert (SCENARIOS / name / "README.md").is_file()
 
 
@@ -80,6 +81,8 @@ at = [15.0, -75.0]
     ("[[events]]\nkind = \"gap\"\ncount = 2\nat = [15, -70]\n", "key 'at'"),
     ("[[events]]\nkind = \"spoofing\"\nmode = \"teleport\"\n", "key 'mode'"),
     ("[[decoys]]\nkind = \"zone_transit\"\nthrough = \"yes\"\n", "[[decoys]] #1"),
+    ("[[events]]\nkind = \"dark_target\"\nsensor = \"sonar\"\n", "(dark_target) key 'sensor'"),
+    ("[[decoys]]\nkind = \"sensed_ais\"\ndetections = 0\n", "(sensed_ais) key 'detections'"),
     ("[background]\nvessels = -1\n", "[background] key 'vessels'"),
     ("[background]\nmix = { cargo = 1, submarine = 1 }\n", "[background] key 'mix'"),
     ("[reception]\nnatural_gap_min = [5, 300]\n", "[reception] key 'natural_gap_min'"),

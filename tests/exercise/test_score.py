@@ -106,3 +106,33 @@ def test_files_round_trip(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("{}")
     with pytest.raises(ValueError, match=r"bad\.json: not an exercise truth file"):
         load_truth(tmp_path / "bad.json")
+
+
+def test_dark_targets_are_matched_by_their_contact_not_an_mmsi() -> None:
+    radar = "radar:mda-radar-1:17"
+    ev = [TruthEvent("dt-1", "dark_target", 0, T0, T0 + H, 15.0, -70.0,
+                     params={"contacts": [radar]}),
+          TruthEvent("dt-2", "dark_target", 0, T0 + 2 * H, T0 + 2 * H, 15.0, -70.0,
+                     params={"contacts": ["sar:dt-2-1"]})]
+    decoys = [TruthDecoy("d-1", "sensed_ais", [311000001], T0, T0 + H, 15.0, -70.0,
+                         params={"contacts": ["radar:mda-radar-2:4"]})]
+    t = Truth("t", 1, T0 - H, T0 + 10 * H, ev, decoys)
+
+    def dark(aid: str, sensor: str, source: str, ident: str, start: float,
+             end: float | None) -> dict:
+        return alert(aid, "dark_target", 0, start, end, sensor=sensor, source=source,
+                     contact_id=ident, detected_at=iso(start + 700))
+
+    alerts = [
+        dark("a", "radar", "mda-radar-1", "17", T0, None),
+        dark("a", "radar", "mda-radar-1", "17", T0, T0 + H),
+        dark("b", "sar", "/some/dir/sar.csv", "dt-2-1", T0 + 2 * H, T0 + 2 * H),  # any file
+        dark("c", "radar", "mda-radar-2", "4", T0, T0 + H),  # the decoy's contact
+        dark("d", "radar", "mda-radar-1", "18", T0, T0 + H),  # another target: FP
+        dark("e", "radar", "mda-radar-1", "17", T0 + 6 * H, None),  # same target, later: FP
+    ]
+    s = score(alerts, t, definitions=Definitions.from_settings(preset_settings()))
+    k = s.kind("dark_target")
+    assert (k.events, k.detected, k.alerts, k.tp, k.fp, k.decoy_fp) == (2, 2, 5, 2, 3, 1)
+    assert s.decoys["sensed_ais"] == {"count": 1, "alerts": 1}
+    assert sorted(k.delays_s) == [100.0, 100.0]  # raised 700 s after, proof a window after
