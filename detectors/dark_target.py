@@ -172,6 +172,22 @@ class DarkTargetDetector(Detector[DarkTargetSettings]):
                 self._check_pending(mmsi, v)
         return NO_ALERTS
 
+    def evict(self, before_epoch_s: float) -> int:
+        """AIS vessels last heard before ``before_epoch_s`` are forgotten (no contact can be
+        matched to a report that old: the match window is minutes)."""
+        gone = [m for m, v in self._vessels.items() if v[0] < before_epoch_s]
+        grid = self._grid
+        for m in gone:
+            del self._vessels[m]
+            cell = self._cells.pop(m, None)
+            if grid is not None and cell is not None:
+                members = grid.get(cell)
+                if members is not None:
+                    members.discard(m)
+                    if not members:
+                        del grid[cell]
+        return len(gone)
+
     def contact(self, contact: SensorContact, t: float) -> list[Alert]:
         if contact.reference:
             self.counters["reference_target"] += 1  # a fixed object, not a vessel
