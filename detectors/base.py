@@ -143,9 +143,12 @@ class Detector(ABC, Generic[S]):
         replay --until``: no record up to then means the vessels were silent, not the
         receivers), so silence before ``t`` is not a feed outage."""
 
-    def configure(self, peers: dict[str, DetectorSettings]) -> None:
-        """The settings of every detector (enabled or not), for a rule that judges as another
-        detector does (the gap detector uses the feed detector's outage settings)."""
+    def configure(self, settings: dict[str, DetectorSettings],
+                  running: dict[str, Detector[Any]]) -> None:
+        """The settings of every detector (enabled or not) and the detectors running beside
+        this one, for a rule that judges by another's state (the gap detector reads the feed
+        detector's :class:`~detectors.feed.SourceWatch`, or keeps its own when it does not
+        run)."""
 
     def evict(self, before_epoch_s: float) -> int:
         """Forget the per-vessel state of vessels last heard before ``before_epoch_s`` (event

@@ -61,7 +61,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from detectors.base import (
     Deadlines,
@@ -70,7 +70,7 @@ from detectors.base import (
     DetectorSettings,
 )
 from detectors.common import latlon
-from detectors.feed import FeedSettings, SourceWatch
+from detectors.feed import FeedDetector, FeedSettings, SourceWatch
 from mda.geo import haversine_m, implied_speed_kn
 from mda.records import (
     NAV_AT_ANCHOR,
@@ -185,15 +185,23 @@ class GapDetector(Detector[GapSettings]):
         self._fringe: dict[tuple[int, int], set[int]] = {}
         self._t_start: float | None = None
         # Per source (receiving station, feed): when it was last heard and its usual rate.
+        # The feed detector's, when it runs (it hears every report, after this detector has
+        # judged by it); else this detector's own, which it feeds itself.
         self._feed = SourceWatch(FeedSettings())
+        self._hears = True
 
     def input_complete_until(self, t: float) -> None:
         self._feed.complete_until = max(self._feed.complete_until, t)
 
-    def configure(self, peers: dict[str, DetectorSettings]) -> None:
-        feed = peers.get("feed")
+    def configure(self, settings: dict[str, DetectorSettings],
+                  running: dict[str, Detector[Any]]) -> None:
+        peer = running.get("feed")
+        if isinstance(peer, FeedDetector):
+            self._feed, self._hears = peer.watch, False
+            return
+        feed = settings.get("feed")
         if isinstance(feed, FeedSettings):
-            self._feed = SourceWatch(feed)
+            self._feed, self._hears = SourceWatch(feed), True
 
     # -- rules -----------------------------------------------------------------------------
     def _eligible(self, last: PositionReport) -> bool:
@@ -377,7 +385,7 @@ class GapDetector(Detector[GapSettings]):
         if not v.queued:
             self._deadlines.push(t + self._threshold_s, report.mmsi)
             v.queued = True
-        if self.settings.feed_aware:
+        if self.settings.feed_aware and self._hears:
             self._feed.hear(report, t)  # after judging: this report is not the feed's return
         return out
 

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import hmac
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,13 +111,10 @@ class Partners:
     @classmethod
     def load(cls, path: str | Path, env: dict[str, str] | None = None) -> Partners:
         env = dict(os.environ) if env is None else env
+        from mda.settings import read_toml
+
         p = Path(path)
-        try:
-            data = tomllib.loads(p.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise PartnersError(f"partners file not found: {p}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise PartnersError(f"{p}: not valid TOML: {exc}") from None
+        data = read_toml(p, PartnersError, "partners")
         unknown = set(data) - {"partner"}
         if unknown:
             raise PartnersError(f"{p}: unknown table(s) {', '.join(sorted(unknown))} "

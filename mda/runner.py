@@ -117,8 +117,9 @@ def build_detectors(settings: Settings, context: DetectorContext) -> list[Detect
     for name, det_settings in settings.detectors.items():
         if det_settings.enabled:
             out.append(REGISTRY[name](det_settings, context))
+    running = {det.name: det for det in out}
     for det in out:
-        det.configure(settings.detectors)
+        det.configure(settings.detectors, running)
     return out
 
 

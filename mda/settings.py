@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from detectors import REGISTRY
+from detectors import DETECTORS
 from detectors.base import DetectorSettings
 from ingest.sensors import RadarSite
 
@@ -156,8 +156,20 @@ def _override(obj: Any, table: str, values: dict[str, Any]) -> Any:
 def preset_settings(preset: str = DEFAULT_PRESET) -> Settings:
     if preset not in PRESET_NAMES:
         raise SettingsError(f"unknown preset {preset!r} (choose from {', '.join(PRESET_NAMES)})")
-    dets = {name: cls.presets[preset] for name, cls in sorted(REGISTRY.items())}
+    dets = {cls.name: cls.presets[preset] for cls in DETECTORS}  # the runner's step order
     return Settings(preset=preset, detectors=dets)
+
+
+def read_toml(path: str | Path, error: type[ValueError], what: str) -> dict[str, Any]:
+    """A TOML file's tables; ``error`` (a ValueError subclass) naming the file when it is
+    missing (``what`` says which file: "settings", "partners") or not valid TOML."""
+    p = Path(path)
+    try:
+        return tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error(f"{what} file not found: {p}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{p}: not valid TOML: {exc}") from None
 
 
 def load_settings(preset: str = DEFAULT_PRESET, config: str | Path | None = None) -> Settings:
@@ -165,12 +177,7 @@ def load_settings(preset: str = DEFAULT_PRESET, config: str | Path | None = None
     if config is None:
         return preset_settings(preset)
     path = Path(config)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SettingsError(f"settings file not found: {path}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{path}: not valid TOML: {exc}") from None
+    data = read_toml(path, SettingsError, "settings")
     base = preset_settings(str(data.pop("preset", preset)))
     ingest = base.ingest
     geography = base.geography

@@ -209,3 +209,20 @@ def test_outage_alerts_say_what_was_measured(reason: str) -> None:
     assert opened.evidence["reason"] == reason
     assert "rx1" in opened.summary and "position" in opened.summary
     assert opened.mmsi == 0 and opened.evidence["vessels_heard"] == 3
+
+
+def test_the_gap_detector_reads_the_feed_detectors_watch_heard_once_per_report() -> None:
+    reports, _, _ = _two_stations()
+    _, runner = runner_alerts(reports, until_s=T0.timestamp() + 8 * H)
+    gap = next(d for d in runner.detectors if d.name == "gap")
+    feed = next(d for d in runner.detectors if d.name == "feed")
+    assert gap._feed is feed.watch  # one SourceWatch, not a copy per detector
+    assert sum(s.messages for s in feed.watch.sources.values()) == len(reports)
+    # Without the feed detector, the gap detector keeps (and feeds) its own.
+    s = preset_settings("watch")
+    off = replace(s, detectors={**s.detectors, "feed": replace(s.detectors["feed"],
+                                                                 enabled=False)})
+    alerts, runner = runner_alerts(reports, off, until_s=T0.timestamp() + 8 * H)
+    gap = next(d for d in runner.detectors if d.name == "gap")
+    assert sum(s.messages for s in gap._feed.sources.values()) == len(reports)
+    assert not [a for a in alerts if a.kind in ("gap", "feed_outage")]
