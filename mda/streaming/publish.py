@@ -57,6 +57,9 @@ class KafkaPublisher:
             "request_timeout_ms": 30_000,
             "delivery_timeout_ms": 600_000,
             "retry_backoff_ms": 200,
+            # a send waits for topic metadata while the broker is away (a restart), rather
+            # than failing the ingest after kafka-python's 60 s default (seen in CI)
+            "max_block_ms": 600_000,
             "client_id": "mda-ingest",
         }
         config.update(producer_config or {})
