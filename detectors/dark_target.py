@@ -52,9 +52,17 @@ from detectors.base import (
 )
 from detectors.common import latlon, utc
 from mda.geo import EARTH_RADIUS_M, dead_reckon, haversine_m
-from mda.records import SENSOR_SAR, Alert, PositionReport, SensorContact, alert_id, iso_utc
+from mda.records import (
+    SENSOR_SAR,
+    Alert,
+    AlertKind,
+    PositionReport,
+    SensorContact,
+    alert_id,
+    iso_utc,
+)
 
-KIND = "dark_target"
+KIND: AlertKind = "dark_target"
 _M_PER_DEG = math.pi * EARTH_RADIUS_M / 180.0
 _MAX_SPEED_MPS = 30.0 * 1852.0 / 3600.0  # a vessel this fast still dead-reckons into range
 _NEAREST = 3  # AIS candidates named in the evidence

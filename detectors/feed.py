@@ -31,9 +31,9 @@ from datetime import UTC, datetime
 from typing import ClassVar
 
 from detectors.base import NO_ALERTS, Detector, DetectorContext, DetectorSettings
-from mda.records import Alert, PositionReport, alert_id, iso_utc
+from mda.records import Alert, AlertKind, PositionReport, alert_id, iso_utc
 
-KIND = "feed_outage"
+KIND: AlertKind = "feed_outage"
 _RECENT = 8  # vessels remembered per source and window (enough to count min_vessels)
 SILENT = "silent"
 COLLAPSE = "rate_collapse"

@@ -76,6 +76,7 @@ from mda.records import (
     NAV_AT_ANCHOR,
     NAV_MOORED,
     Alert,
+    AlertKind,
     PositionReport,
     Severity,
     alert_id,
@@ -83,7 +84,7 @@ from mda.records import (
 )
 from mda.vessels import VESSEL, describe
 
-KIND = "gap"
+KIND: AlertKind = "gap"
 
 
 @dataclass(frozen=True, slots=True)

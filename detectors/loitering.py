@@ -44,10 +44,18 @@ from detectors.common import (
     utc,
 )
 from mda.geo import haversine_m
-from mda.records import NAV_AT_ANCHOR, NAV_MOORED, Alert, PositionReport, Severity, alert_id
+from mda.records import (
+    NAV_AT_ANCHOR,
+    NAV_MOORED,
+    Alert,
+    AlertKind,
+    PositionReport,
+    Severity,
+    alert_id,
+)
 from mda.vessels import VESSEL, describe
 
-KIND = "loitering"
+KIND: AlertKind = "loitering"
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,10 +53,18 @@ from detectors.common import (
     utc,
 )
 from mda.geo import EARTH_RADIUS_M, haversine_m
-from mda.records import NAV_AT_ANCHOR, NAV_MOORED, Alert, PositionReport, Severity, alert_id
+from mda.records import (
+    NAV_AT_ANCHOR,
+    NAV_MOORED,
+    Alert,
+    AlertKind,
+    PositionReport,
+    Severity,
+    alert_id,
+)
 from mda.vessels import VESSEL, describe
 
-KIND = "rendezvous"
+KIND: AlertKind = "rendezvous"
 _M_PER_DEG = math.pi * EARTH_RADIUS_M / 180.0
 
 

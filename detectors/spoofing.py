@@ -84,10 +84,10 @@ from detectors.base import (
 from detectors.common import latlon, utc
 from mda.flags import flag_of
 from mda.geo import haversine_m, implied_speed_kn
-from mda.records import Alert, PositionReport, Severity, alert_id, is_anonymous_id
+from mda.records import Alert, AlertKind, PositionReport, Severity, alert_id, is_anonymous_id
 from mda.vessels import GEAR_MARKER, LAND_UNIT, VESSEL, describe, transmitter_class, valid_form
 
-KIND = "spoofing"
+KIND: AlertKind = "spoofing"
 _MAX_PLACES_LISTED = 12
 _TRAIL = 32
 

@@ -25,11 +25,11 @@ from detectors.base import (
     DetectorSettings,
 )
 from detectors.common import latlon, ship_type_of, utc
-from mda.records import Alert, PositionReport, alert_id
+from mda.records import Alert, AlertKind, PositionReport, alert_id
 from mda.vessels import describe
 
-ENTRY = "zone_entry"
-EXIT = "zone_exit"
+ENTRY: AlertKind = "zone_entry"
+EXIT: AlertKind = "zone_exit"
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,7 +41,7 @@ from maps.features import (
     parse_time,
     vessel_feature,
 )
-from maps.style import ALERT_KINDS, SEVERITIES, alert_colour, ship_category
+from maps.style import ALERT_STYLES, SEVERITIES, alert_colour, ship_category
 from mda.records import PositionReport, iso_utc
 
 FORMATS = ("geojson", "kml", "csv", "cot")
@@ -178,7 +178,7 @@ def to_kml(alerts: Iterable[dict[str, Any]], vessels: Iterable[PositionReport] =
             ls = _sub(st, "LineStyle")
             _sub(ls, "color", _kml_colour(alert_colour(kind)))
             _sub(ls, "width", "3")
-    labels = {k: lbl for k, lbl, _ in ALERT_KINDS}
+    labels: dict[str, str] = {k: lbl for k, lbl, _ in ALERT_STYLES}
     for kind in kinds:
         folder = _sub(doc, "Folder")
         _sub(folder, "name", labels.get(kind, kind))

@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from maps.style import ship_category
-from mda.records import PositionReport, iso_utc
+from mda.records import PositionReport, iso_utc, parse_utc
 
 if TYPE_CHECKING:
     from maps.tracks import Segment, TrackCollector
@@ -74,8 +74,7 @@ def latest_states(alerts: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 def parse_time(text: str | None) -> datetime | None:
     if not text:
         return None
-    dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+    return parse_utc(text)
 
 
 def alert_feature(alert: dict[str, Any]) -> Feature:

@@ -228,7 +228,7 @@ def _folium_page(data: dict[str, Any], present: dict[str, list[str]], bbox: Bbox
     import folium
     from branca.element import Element
 
-    from maps.style import ALERT_KINDS, ZONE_STYLES
+    from maps.style import ALERT_STYLES, ZONE_STYLES
 
     m = _map_class()(location=[(bbox[1] + bbox[3]) / 2, (bbox[0] + bbox[2]) / 2],
                      zoom_start=5, tiles=None, control_scale=True, prefer_canvas=True)
@@ -246,7 +246,7 @@ def _folium_page(data: dict[str, Any], present: dict[str, list[str]], bbox: Bbox
                    for k in present["zones"]}
     tracks = folium.FeatureGroup(name="Tracks").add_to(m)
     vessels = folium.FeatureGroup(name="Vessels (latest position)").add_to(m)
-    kind_labels = {k: lbl for k, lbl, _ in ALERT_KINDS}
+    kind_labels: dict[str, str] = {k: lbl for k, lbl, _ in ALERT_STYLES}
     alert_groups = {k: folium.FeatureGroup(name=f"Alerts: {kind_labels.get(k, k)}").add_to(m)
                     for k in present["alerts"]}
     folium.LayerControl(collapsed=False, position="topright").add_to(m)

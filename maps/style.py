@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mda.records import AlertKind
+
 # Ship-type categories: (key, label, colour), in legend order.
 SHIP_CATEGORIES: tuple[tuple[str, str, str], ...] = (
     ("cargo", "cargo", "#2ca02c"),
@@ -40,7 +42,7 @@ def ship_category(ship_type: int | None) -> str:
 
 
 # Alert kinds: (key, label, colour).
-ALERT_KINDS: tuple[tuple[str, str, str], ...] = (
+ALERT_STYLES: tuple[tuple[AlertKind, str, str], ...] = (
     ("gap", "AIS gap (dark vessel)", "#000000"),
     ("rendezvous", "rendezvous", "#0072b2"),
     ("loitering", "loitering", "#009e73"),
@@ -50,7 +52,7 @@ ALERT_KINDS: tuple[tuple[str, str, str], ...] = (
     ("feed_outage", "feed outage (receiver down)", "#56b4e9"),
     ("dark_target", "dark target (sensor contact, no AIS)", "#7b3294"),
 )
-ALERT_COLOURS = {k: c for k, _, c in ALERT_KINDS}
+ALERT_COLOURS: dict[str, str] = {k: c for k, _, c in ALERT_STYLES}
 OTHER_ALERT_COLOUR = "#999999"
 
 # Severities: (key, ring colour, ring weight px, radius px).
@@ -83,7 +85,7 @@ def style_config() -> dict[str, Any]:
     from this, so the map and its legend cannot disagree)."""
     return {
         "ships": [{"key": k, "label": lbl, "colour": c} for k, lbl, c in SHIP_CATEGORIES],
-        "alerts": [{"key": k, "label": lbl, "colour": c} for k, lbl, c in ALERT_KINDS],
+        "alerts": [{"key": k, "label": lbl, "colour": c} for k, lbl, c in ALERT_STYLES],
         "other_alert_colour": OTHER_ALERT_COLOUR,
         "severities": [{"key": k, "ring": c, "weight": w, "radius": r}
                        for k, c, w, r in SEVERITIES],

@@ -7,12 +7,13 @@ import argparse
 import gc
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from mda import __version__
 from mda.commands.common import add_detection_args, load_detection
+from mda.records import parse_utc
 
 DESCRIPTION = """\
 Maritime domain awareness stream processor: decodes AIS, detects dark vessels (AIS gaps) and
@@ -24,11 +25,10 @@ Start with:  mda replay FILE --alerts alerts.jsonl
 
 def _parse_time(text: str) -> datetime:
     try:
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parse_utc(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"not an ISO 8601 time: {text!r} (e.g. 2024-01-31T12:00:00Z)") from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def _parser() -> argparse.ArgumentParser:

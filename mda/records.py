@@ -10,11 +10,19 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-AlertKind = str  # "gap", "rendezvous", "loitering", "zone_entry", "zone_exit", "spoofing", ...
+# The vocabulary of alerts, in one place: detectors, the exercise scorer, scenarios and the map
+# style use these names (mypy checks every literal against them).
+AlertKind = Literal["gap", "rendezvous", "loitering", "zone_entry", "zone_exit", "spoofing",
+                    "dark_target", "feed_outage"]
+# ``open`` starts an alert; a later ``open`` state of the same id updates it (a spoofing alert
+# whose evidence grew); ``closed`` ends it; ``retracted`` withdraws it (late AIS showed a dark
+# target was a known vessel; an on-land spoofing alert was a vessel navigating water).
 AlertStatus = Literal["open", "closed", "retracted"]
 Severity = Literal["info", "low", "medium", "high"]
+ALERT_KINDS: tuple[AlertKind, ...] = get_args(AlertKind)
+SEVERITIES: tuple[Severity, ...] = get_args(Severity)
 
 # ITU-R M.1371 navigational status codes that mean the vessel is not under way.
 NAV_AT_ANCHOR = 1
@@ -134,6 +142,13 @@ def iso_utc(ts: datetime | None) -> str | None:
     if ts is None:
         return None
     return ts.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_utc(text: str) -> datetime:
+    """An ISO 8601 time (``Z`` or an offset; naive means UTC) -> aware UTC datetime.
+    ``ValueError`` if it is not one. Every command and file reader parses times here."""
+    dt = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    return dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def alert_id(kind: str, mmsi: int, other_mmsi: int | None, start: datetime,

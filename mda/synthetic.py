@@ -9,13 +9,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from pyais.encode import encode_dict
 
 from ingest.framing import nmea_checksum
 from mda.geo import M_PER_NM, bearing_deg, haversine_m
-from mda.records import PositionReport, SensorContact, VesselStatic
+from mda.records import PositionReport, SensorContact, VesselStatic, parse_utc
 
 
 def track(
@@ -179,4 +179,4 @@ def radar_sentence(contact: SensorContact, radar: tuple[float, float] | None = N
 
 def epoch(text: str) -> datetime:
     """``2024-01-15T06:00:00Z`` -> aware UTC datetime."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    return parse_utc(text)

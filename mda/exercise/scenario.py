@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mda.flags import flag_of
+from mda.records import AlertKind, parse_utc
 
 # AIS ship type codes (ITU-R M.1371-5, Table 53) by the names a scenario may use.
 SHIP_TYPES: dict[str, int] = {
@@ -24,7 +25,8 @@ SHIP_TYPES: dict[str, int] = {
     "law_enforcement": 55, "passenger": 60, "cargo": 70, "reefer": 70, "tanker": 80,
     "other": 90,
 }
-EVENT_KINDS = ("gap", "rendezvous", "loitering", "zone_entry", "spoofing", "dark_target")
+EVENT_KINDS: tuple[AlertKind, ...] = ("gap", "rendezvous", "loitering", "zone_entry", "spoofing",
+                                      "dark_target")
 DECOY_KINDS = ("fast_crossing", "short_meeting", "moored_together", "zone_transit",
                "sensed_ais")
 SENSORS = ("radar", "sar")
@@ -302,7 +304,7 @@ def _start_time(w: _Where, values: Mapping[str, Any]) -> datetime:
     v = values["start"]
     if isinstance(v, str):
         try:
-            v = datetime.fromisoformat(v.replace("Z", "+00:00"))
+            v = parse_utc(v)
         except ValueError:
             raise w.fail("start", f"not an ISO 8601 time: {v!r}") from None
     if isinstance(v, datetime):

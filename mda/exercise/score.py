@@ -37,21 +37,20 @@ import json
 import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from mda.exercise.truth import Truth, TruthEvent, contact_key
+from mda.records import ALERT_KINDS, AlertKind, parse_utc
 
-KINDS = ("gap", "rendezvous", "loitering", "zone_entry", "zone_exit", "spoofing",
-         "dark_target")
+# Every alert kind that ground truth can script (a feed outage is not a vessel event).
+KINDS: tuple[AlertKind, ...] = tuple(k for k in ALERT_KINDS if k != "feed_outage")
 
 
 def _t(text: Any) -> float | None:
     if not isinstance(text, str):
         return None
-    dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp()
+    return parse_utc(text).timestamp()
 
 
 def read_alerts(path: str | Path) -> list[dict[str, Any]]:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from mda.records import iso_utc
+from mda.records import iso_utc, parse_utc
 
 if TYPE_CHECKING:
     from mda.exercise.fleet import Script
@@ -130,10 +130,9 @@ def _epoch(text: Any, where: str) -> float:
     if not isinstance(text, str):
         raise ValueError(f"{where}: not an ISO time: {text!r}")
     try:
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parse_utc(text).timestamp()
     except ValueError:
         raise ValueError(f"{where}: not an ISO time: {text!r}") from None
-    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp()
 
 
 def load_truth(path: str | Path) -> Truth:
