@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, get_args
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from maps.assets import AssetCache, page_tags
@@ -50,7 +50,7 @@ from maps.partners import Partner, Partners, clip_segments
 from maps.report import json_for_html, static_text
 from maps.style import style_config
 from maps.tracks import TrackCollector
-from mda.records import PositionReport, VesselStatic
+from mda.records import ALERT_KINDS, AlertStatus, PositionReport, VesselStatic, parse_utc
 from mda.vessels import VesselRegistry
 
 if TYPE_CHECKING:
@@ -62,6 +62,7 @@ MAX_BODY = 64 * 1024
 _ALERT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 _TOKEN_IN_LOG = re.compile(r"((?:^|[?&;\s])token=)[^&\s\"]*")
 GEOJSON = "application/geo+json"
+JSON = "application/json"
 
 
 class PictureSink(Protocol):
@@ -461,12 +462,10 @@ def parse_bbox(text: str) -> Bbox:
 
 def parse_iso(name: str, text: str) -> float:
     try:
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "+"))
+        # a "+" offset arrives as a space when the client did not percent-encode it
+        return parse_utc(text.replace(" ", "+")).timestamp()
     except ValueError:
         raise QueryError(f"{name} must be an ISO 8601 time, e.g. 2024-03-12T06:00:00Z") from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.timestamp()
 
 
 _PARAMS = {
@@ -479,7 +478,7 @@ _PARAMS = {
     "/api/health": set(),
     "/": set(),
 }
-_STATUSES = ("open", "closed", "retracted")
+_STATUSES: tuple[AlertStatus, ...] = get_args(AlertStatus)
 
 
 def parse_query(path: str, query: str) -> dict[str, Any]:
@@ -506,12 +505,64 @@ def parse_query(path: str, query: str) -> dict[str, Any]:
                 raise QueryError(f"status must be one of {', '.join(_STATUSES)}")
             out[key] = value
         elif key == "kind":
-            if not re.fullmatch(r"[a-z_]{1,40}", value):
-                raise QueryError("kind must be an alert kind such as gap or rendezvous")
+            if value not in ALERT_KINDS:
+                raise QueryError(f"kind must be one of {', '.join(ALERT_KINDS)}")
             out[key] = value
     if "since" in out and "until" in out and out["since"] > out["until"]:
         raise QueryError("since must not be after until")
     return out
+
+
+class Forbidden(Exception):
+    """The caller may not see this (a partner asking for the operator's receivers)."""
+
+
+# A GET endpoint: (validated query, the caller's partner scope or None) -> (JSON document,
+# content type).
+Endpoint = Callable[[dict[str, Any], "Partner | None"], tuple[Any, str]]
+
+
+def api_routes(server: PictureServer) -> dict[str, Endpoint]:
+    """The JSON endpoints of the picture, by path (docs/http-api.md)."""
+    st = server.state
+
+    def health(q: dict[str, Any], scope: Partner | None) -> tuple[Any, str]:
+        if scope is not None:  # receivers and their rates are the operator's
+            raise Forbidden
+        return st.health_doc(), JSON
+
+    return {
+        "/api/status": lambda q, scope: (st.status(scope), JSON),
+        "/api/health": health,
+        "/api/vessels": lambda q, scope: (
+            st.vessels(q.get("bbox"), q.get("since"), q.get("until"), scope), GEOJSON),
+        "/api/tracks": lambda q, scope: (
+            st.tracks_fc(q.get("bbox"), q.get("since"), q.get("until"), scope), GEOJSON),
+        "/api/alerts": lambda q, scope: (
+            st.alerts(q.get("bbox"), q.get("since"), q.get("until"), q.get("status"),
+                      q.get("kind"), scope), GEOJSON),
+        "/api/zones": lambda q, scope: (st.zones_fc(q.get("bbox"), scope), GEOJSON),
+        "/api/land": lambda q, scope: (server.land(q.get("bbox")), GEOJSON),
+    }
+
+
+def parse_ack_body(raw: bytes) -> tuple[str | None, str | None]:
+    """``(by, note)`` of an acknowledgement's JSON body; ``QueryError`` says what is wrong."""
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        raise QueryError("body is not JSON") from None
+    if not isinstance(body, dict):
+        raise QueryError("body must be a JSON object")
+    by, note = body.get("by"), body.get("note")
+    if by is not None and (not isinstance(by, str) or len(by) > 100):
+        raise QueryError("'by' must be a string of at most 100 characters")
+    if note is not None and (not isinstance(note, str) or len(note) > 1000):
+        raise QueryError("'note' must be a string of at most 1000 characters")
+    unknown = set(body) - {"by", "note"}
+    if unknown:
+        raise QueryError(f"unknown field(s) {', '.join(sorted(unknown))}")
+    return by, note
 
 
 class PictureServer:
@@ -658,6 +709,7 @@ def _html_escape(s: str) -> str:
 def _handler(server: PictureServer) -> type[BaseHTTPRequestHandler]:
     served = server.cache.served_files()
     cache_root = server.cache.root.resolve()
+    routes = api_routes(server)
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "mda-picture"
@@ -687,7 +739,7 @@ def _handler(server: PictureServer) -> type[BaseHTTPRequestHandler]:
             if self.command != "HEAD":
                 self.wfile.write(body)
 
-        def _json(self, status: int, obj: Any, ctype: str = "application/json") -> None:
+        def _json(self, status: int, obj: Any, ctype: str = JSON) -> None:
             body = json.dumps(obj, separators=(",", ":"), allow_nan=False).encode("utf-8")
             self._send(status, body, ctype)
 
@@ -731,6 +783,8 @@ def _handler(server: PictureServer) -> type[BaseHTTPRequestHandler]:
                     self._get(raw_path, query, scope)
             except QueryError as exc:
                 self._error(400, str(exc))
+            except Forbidden:
+                self._error(403, "forbidden")
             except BrokenPipeError:
                 pass
 
@@ -739,36 +793,18 @@ def _handler(server: PictureServer) -> type[BaseHTTPRequestHandler]:
                 self._error(404, f"no such endpoint {path!r}; see docs/http-api.md")
                 return
             q = parse_query(path, query)
-            st = server.state
-            if path == "/":
-                headers = {"Content-Security-Policy": server.csp()}
-                given = parse_qs(query).get("token")
-                if given and (server.token or server.partners is not None):
-                    # (the token was checked: it is the caller's own)
-                    headers["Set-Cookie"] = (f"mda_token={given[0]}; HttpOnly; "
-                                             "SameSite=Strict; Path=/")
-                self._send(200, server.page(scope).encode("utf-8"), "text/html; charset=utf-8",
-                           headers)
-            elif path == "/api/status":
-                self._json(200, st.status(scope))
-            elif path == "/api/health":
-                if scope is not None:  # receivers and their rates are the operator's
-                    self._error(403, "forbidden")
-                    return
-                self._json(200, st.health_doc())
-            elif path == "/api/vessels":
-                self._json(200, st.vessels(q.get("bbox"), q.get("since"), q.get("until"),
-                                           scope), GEOJSON)
-            elif path == "/api/tracks":
-                self._json(200, st.tracks_fc(q.get("bbox"), q.get("since"), q.get("until"),
-                                             scope), GEOJSON)
-            elif path == "/api/alerts":
-                self._json(200, st.alerts(q.get("bbox"), q.get("since"), q.get("until"),
-                                          q.get("status"), q.get("kind"), scope), GEOJSON)
-            elif path == "/api/zones":
-                self._json(200, st.zones_fc(q.get("bbox"), scope), GEOJSON)
-            elif path == "/api/land":
-                self._json(200, server.land(q.get("bbox")), GEOJSON)
+            if path != "/":
+                doc, ctype = routes[path](q, scope)
+                self._json(200, doc, ctype)
+                return
+            headers = {"Content-Security-Policy": server.csp()}
+            given = parse_qs(query).get("token")
+            if given and (server.token or server.partners is not None):
+                # (the token was checked: it is the caller's own)
+                headers["Set-Cookie"] = (f"mda_token={given[0]}; HttpOnly; "
+                                         "SameSite=Strict; Path=/")
+            self._send(200, server.page(scope).encode("utf-8"), "text/html; charset=utf-8",
+                       headers)
 
         def _asset(self, rel: str, query: str) -> None:
             parse_query("/assets", query)  # only ?token
@@ -812,21 +848,7 @@ def _handler(server: PictureServer) -> type[BaseHTTPRequestHandler]:
             if length < 0 or length > MAX_BODY:
                 self._error(413, f"body larger than {MAX_BODY} bytes")
                 return
-            raw = self.rfile.read(length) if length else b"{}"
-            try:
-                body = json.loads(raw or b"{}")
-            except ValueError:
-                raise QueryError("body is not JSON") from None
-            if not isinstance(body, dict):
-                raise QueryError("body must be a JSON object")
-            by, note = body.get("by"), body.get("note")
-            if by is not None and (not isinstance(by, str) or len(by) > 100):
-                raise QueryError("'by' must be a string of at most 100 characters")
-            if note is not None and (not isinstance(note, str) or len(note) > 1000):
-                raise QueryError("'note' must be a string of at most 1000 characters")
-            unknown = set(body) - {"by", "note"}
-            if unknown:
-                raise QueryError(f"unknown field(s) {', '.join(sorted(unknown))}")
+            by, note = parse_ack_body(self.rfile.read(length) if length else b"{}")
             result = server.state.ack(alert_id, by, note, scope)
             if result is None:
                 self._error(404, f"no alert {alert_id}")

@@ -18,11 +18,14 @@ import shapely
 
 from maps.assets import AssetCache
 from maps.server import (
+    _PARAMS,
     PictureServer,
     PictureState,
     QueryError,
     ReplaySource,
+    api_routes,
     is_loopback,
+    parse_ack_body,
     parse_query,
 )
 from mda.cli import main
@@ -141,7 +144,8 @@ def test_endpoints_are_geojson_with_filters(server: PictureServer) -> None:
     "/api/vessels?bbox=1,2,3", "/api/vessels?bbox=a,b,c,d", "/api/vessels?bbox=0,0,200,10",
     "/api/vessels?bbox=0,10,1,5", "/api/vessels?bbox=nan,0,1,1", "/api/alerts?since=yesterday",
     "/api/alerts?since=2024-03-12T08:00:00Z&until=2024-03-12T07:00:00Z",
-    "/api/alerts?status=pending", "/api/alerts?kind=Gap;DROP", "/api/zones?colour=red",
+    "/api/alerts?status=pending", "/api/alerts?kind=Gap;DROP", "/api/alerts?kind=pirates",
+    "/api/zones?colour=red",
     "/api/vessels?bbox=0,0,1,1&bbox=0,0,2,2", "/api/vessels?&&", "/api/status?x=1",
     "/api/land?bbox=1", "/api/alerts?since=",
 ])
@@ -151,6 +155,30 @@ def test_malformed_parameters_are_400_with_a_json_error(server: PictureServer,
     assert status == 400, (query, body)
     assert headers["content-type"] == "application/json"
     assert json.loads(body)["error"]
+
+
+def test_every_documented_endpoint_has_a_route_and_only_those(tmp_path: Path) -> None:
+    srv = PictureServer(PictureState(), "127.0.0.1", 0, cache=AssetCache(tmp_path / "c"))
+    try:
+        assert set(api_routes(srv)) | {"/"} == set(_PARAMS)
+    finally:
+        srv.httpd.server_close()
+
+
+@pytest.mark.parametrize(("raw", "want"), [
+    (b"", (None, None)), (b"{}", (None, None)),
+    (b'{"by": "watch 2", "note": "seen"}', ("watch 2", "seen")),
+])
+def test_parse_ack_body_reads_by_and_note(raw: bytes, want: tuple[str | None, str | None]
+                                          ) -> None:
+    assert parse_ack_body(raw) == want
+
+
+@pytest.mark.parametrize("raw", [b"[1]", b"not json", b'{"by": 3}', b'{"who": "x"}',
+                                 b'{"note": "' + b"x" * 1001 + b'"}'])
+def test_parse_ack_body_rejects_what_is_not_an_acknowledgement(raw: bytes) -> None:
+    with pytest.raises(QueryError):
+        parse_ack_body(raw)
 
 
 def test_parse_query_directly() -> None:
