@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
+import signal
+import subprocess
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -74,3 +78,41 @@ def info_from(table: dict[int, dict[str, Any]]) -> Any:
         return out
 
     return info
+
+
+class ServeProcess:
+    """``mda serve ARGS...`` in a child process, as a user starts it; ``url`` is the picture's
+    address read from its first line. Use as a context manager: the child is killed on the
+    way out if the test did not stop it with :meth:`stop`."""
+
+    def __init__(self, *args: str) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen([sys.executable, "-m", "mda.cli", "serve", *args],
+                                     cwd=REPO, env=env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        self.stderr = ""
+        assert self.proc.stdout is not None
+        banner = self.proc.stdout.readline()
+        m = re.search(r"live picture at (http://127\.0\.0\.1:\d+/)", banner)
+        if m is None:
+            self.kill()
+            raise AssertionError(f"no picture address in {banner!r}: {self.stderr}")
+        self.url = m.group(1)
+
+    def stop(self, timeout: float = 10.0) -> str:
+        """Ctrl-C, as a user stops it; the rest of its standard output."""
+        self.proc.send_signal(signal.SIGINT)
+        out, self.stderr = self.proc.communicate(timeout=timeout)
+        return out
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        _, self.stderr = self.proc.communicate()
+
+    def __enter__(self) -> ServeProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc.poll() is None:
+            self.kill()

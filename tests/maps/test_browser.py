@@ -7,11 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
-import signal
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -22,7 +18,7 @@ import shapely
 from maps.assets import AssetCache
 from maps.features import alert_links, latest_states
 from maps.report import write_report_map
-from tests.helpers import REPO
+from tests.helpers import ServeProcess
 from tests.maps.scenario import REEFER, SAMPLE, picture
 from zones.catalogue import Zone, ZoneRule
 
@@ -160,17 +156,9 @@ def test_live_picture_refreshes_and_shows_a_new_alert(
         "geometry": {"type": "Polygon", "coordinates": [[[-66.6, 17.6], [-65.9, 17.6],
                                                          [-65.9, 17.95], [-66.6, 17.95],
                                                          [-66.6, 17.6]]]}}]}))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mda.cli", "serve", str(SAMPLE), "--port", "0", "--speed",
-         "3600", "--refresh", "0.5", "--no-shore", "--zones", str(zones), "--duration", "60"],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        first_line = proc.stdout.readline()
-        m = re.search(r"live picture at (http://127\.0\.0\.1:\d+/)", first_line)
-        assert m, first_line + (proc.stderr.read() if proc.poll() is not None and proc.stderr
-                                else "")
-        url = m.group(1)
+    with ServeProcess(str(SAMPLE), "--port", "0", "--speed", "3600", "--refresh", "0.5",
+                      "--no-shore", "--zones", str(zones), "--duration", "60") as serve:
+        url = serve.url
         chrome.get(url)
         wait_for(chrome, "return window.MDA_LIVE && window.MDA_LIVE.refreshes >= 1")
         first = set(chrome.execute_script(
@@ -218,13 +206,8 @@ def test_live_picture_refreshes_and_shows_a_new_alert(
         assert any("/assets/leaflet@1.9.4/dist/leaflet.js" in r for r in resources)
         assert severe_console_errors(chrome) == []
         screenshot(chrome, tmp_path / "live_picture.png")
-        proc.send_signal(signal.SIGINT)  # Ctrl-C: a clean stop with a summary
-        out, _ = proc.communicate(timeout=10)
-        assert proc.returncode == 0 and "mda: stopped;" in out
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+        out = serve.stop()  # Ctrl-C: a clean stop with a summary
+        assert serve.proc.returncode == 0 and "mda: stopped;" in out
 
 
 def test_live_picture_shows_a_live_vessel_and_the_feed_health(
@@ -237,52 +220,42 @@ def test_live_picture_shows_a_live_vessel_and_the_feed_health(
 
     lines = [s for _, s in capture(shared, 20_000)]
     feed = FeedServer(lines, interval_s=0.0005)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mda.cli", "serve", f"rx={feed.url}", "--port", "0",
-         "--refresh", "0.5", "--no-shore", "--outage", "2", "--duration", "90"],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        assert proc.stdout is not None
-        first_line = proc.stdout.readline()
-        m = re.search(r"live picture at (http://127\.0\.0\.1:\d+/)", first_line)
-        assert m, first_line
-        url = m.group(1)
-        chrome.get(url)
-        wait_for(chrome, "return window.MDA_LIVE && window.MDA_LIVE.refreshes >= 1")
-        # A live vessel on the map (drawn from /api/tracks, which the page polls).
-        n = wait_for(chrome, "return MDA_PICTURE.vessels.length", timeout=20)
-        assert n >= 1
-        row = ("var r = document.querySelector('#mda-feed-rows tr[data-source=\"rx\"]');"
-               "return r && [r.getAttribute('data-state'), r.getAttribute('data-outage'),"
-               " r.innerText, !document.getElementById('mda-feeds').hidden];")
-        state, outage, text, shown = wait_for(
-            chrome, row[:-1] + " && r.getAttribute('data-state') === 'connected' &&"
-            " Number(r.cells[2].textContent) > 100 ? [r.getAttribute('data-state'),"
-            " r.getAttribute('data-outage'), r.innerText,"
-            " !document.getElementById('mda-feeds').hidden] : null;")
-        assert (state, outage, shown) == ("connected", "no", True)
-        assert "rx" in text and "connected" in text
-        health = chrome.execute_script("return MDA_LIVE.health.sources[0]")
-        assert health["name"] == "rx" and health["url"] == feed.url
-        assert health["messages"] > 100 and health["rate_per_s"] > 0
-        screenshot(chrome, tmp_path / "live_feed_connected.png")
+        with ServeProcess(f"rx={feed.url}", "--port", "0", "--refresh", "0.5", "--no-shore",
+                          "--outage", "2", "--duration", "90") as serve:
+            url = serve.url
+            chrome.get(url)
+            wait_for(chrome, "return window.MDA_LIVE && window.MDA_LIVE.refreshes >= 1")
+            # A live vessel on the map (drawn from /api/tracks, which the page polls).
+            n = wait_for(chrome, "return MDA_PICTURE.vessels.length", timeout=20)
+            assert n >= 1
+            row = ("var r = document.querySelector('#mda-feed-rows tr[data-source=\"rx\"]');"
+                   "return r && [r.getAttribute('data-state'), r.getAttribute('data-outage'),"
+                   " r.innerText, !document.getElementById('mda-feeds').hidden];")
+            state, outage, text, shown = wait_for(
+                chrome, row[:-1] + " && r.getAttribute('data-state') === 'connected' &&"
+                " Number(r.cells[2].textContent) > 100 ? [r.getAttribute('data-state'),"
+                " r.getAttribute('data-outage'), r.innerText,"
+                " !document.getElementById('mda-feeds').hidden] : null;")
+            assert (state, outage, shown) == ("connected", "no", True)
+            assert "rx" in text and "connected" in text
+            health = chrome.execute_script("return MDA_LIVE.health.sources[0]")
+            assert health["name"] == "rx" and health["url"] == feed.url
+            assert health["messages"] > 100 and health["rate_per_s"] > 0
+            screenshot(chrome, tmp_path / "live_feed_connected.png")
 
-        feed.close()  # the receiver goes away: the client retries, the source falls silent
-        state, outage, text, shown = wait_for(
-            chrome, row[:-1] + " && r.getAttribute('data-outage') === 'yes' ?"
-            " [r.getAttribute('data-state'), r.getAttribute('data-outage'), r.innerText,"
-            " !document.getElementById('mda-feeds').hidden] : null;", timeout=20)
-        assert state == "reconnecting" and outage == "yes", (state, text)
-        assert "reconnecting" in text and "yes" in text
-        # The vessels heard before stay on the picture.
-        assert chrome.execute_script("return MDA_PICTURE.vessels.length") >= n
-        assert severe_console_errors(chrome) == []
-        screenshot(chrome, tmp_path / "live_feed_outage.png")
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=10)
-        assert proc.returncode == 0 and "mda: stopped;" in out
+            feed.close()  # the receiver goes away: the client retries, the source falls silent
+            state, outage, text, shown = wait_for(
+                chrome, row[:-1] + " && r.getAttribute('data-outage') === 'yes' ?"
+                " [r.getAttribute('data-state'), r.getAttribute('data-outage'), r.innerText,"
+                " !document.getElementById('mda-feeds').hidden] : null;", timeout=20)
+            assert state == "reconnecting" and outage == "yes", (state, text)
+            assert "reconnecting" in text and "yes" in text
+            # The vessels heard before stay on the picture.
+            assert chrome.execute_script("return MDA_PICTURE.vessels.length") >= n
+            assert severe_console_errors(chrome) == []
+            screenshot(chrome, tmp_path / "live_feed_outage.png")
+            out = serve.stop()
+            assert serve.proc.returncode == 0 and "mda: stopped;" in out
     finally:
         feed.close()
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
