@@ -484,6 +484,66 @@ class _Loaded:
     crs: str | None
 
 
+class _UnknownKind(ValueError):
+    """A feature names a kind that is not a zone kind (the message says which are)."""
+
+
+class _NoKind(Exception):
+    """A feature has no kind of its own and nothing gives it one."""
+
+
+def _feature_kind(low: Mapping[str, Any], schema: str | None, kind_arg: str | None,
+                  where: str, warnings: list[str]) -> str:
+    """One feature's zone kind: its own ``kind`` property, else a Marine Regions ``POL_TYPE``,
+    else the kind given for the file, else its schema's (Marine Regions: eez, WDPA: mpa)."""
+    own_kind = low.get("kind")
+    if own_kind is not None and str(own_kind).strip():
+        zone_kind = normalise_kind(str(own_kind))
+        if zone_kind is None:
+            raise _UnknownKind(f"{where}: {_unknown_kind(str(own_kind))}")
+        return zone_kind
+    if schema == "marineregions" and low.get("pol_type"):
+        found = POL_TYPE_KINDS.get(str(low["pol_type"]).strip().lower())
+        if found is None:
+            warnings.append(f"{where}: POL_TYPE {low['pol_type']!r} not recognised; "
+                            f"taken as eez")
+        return found or "eez"
+    if kind_arg is not None:
+        return kind_arg
+    if schema == "marineregions":
+        return "eez"
+    if schema == "wdpa":
+        return "mpa"
+    raise _NoKind
+
+
+def _unique_id(zone_id: str, index: int, seen_ids: set[str], where: str,
+               warnings: list[str]) -> str:
+    """``zone_id``, or ``zone_id:index`` (with a warning) if an earlier feature took it."""
+    if zone_id in seen_ids:
+        new_id = f"{zone_id}:{index}"
+        warnings.append(f"{where}: id {zone_id!r} already used; this zone is {new_id!r}")
+        zone_id = new_id
+    seen_ids.add(zone_id)
+    return zone_id
+
+
+def _zone_name(low: Mapping[str, Any], raw_name: Any, zone_id: str) -> str:
+    name = str(raw_name).strip() if raw_name is not None else zone_id
+    sub = low.get("zone")
+    if isinstance(sub, str) and sub.strip() and sub.strip().lower() not in name.lower():
+        name = f"{name} ({sub.strip()})"  # Belize Protected Areas: zones of one reserve
+    return name
+
+
+def _not_areas_note(p: Path, not_areas: list[tuple[int, str, str]]) -> str:
+    types = ", ".join(sorted({t for _, _, t in not_areas}))
+    shown = ", ".join(f"{i} ({name})" for i, name, _ in not_areas[:5])
+    more = f" and {len(not_areas) - 5} more" if len(not_areas) > 5 else ""
+    return (f"{p}: {len(not_areas)} feature(s) with {types} geometry skipped: only an area "
+            f"can contain a position (polygonise limit lines first): feature {shown}{more}")
+
+
 def _load(path: str | Path, kind: str | None, rules: Mapping[str, ZoneRule] | None,
           strict: bool) -> _Loaded:
     p = Path(path)
@@ -539,32 +599,17 @@ def _load(path: str | Path, kind: str | None, rules: Mapping[str, ZoneRule] | No
         if geom is None or geom.is_empty:
             warnings.append(f"{where}: no geometry; skipped")
             continue
-        own_kind = low.get("kind")
-        zone_kind: str | None
-        if own_kind is not None and str(own_kind).strip():
-            zone_kind = normalise_kind(str(own_kind))
-            if zone_kind is None:
-                fail(f"{where}: {_unknown_kind(str(own_kind))}")
-                continue
-        elif schema == "marineregions" and low.get("pol_type"):
-            pol = str(low["pol_type"]).strip().lower()
-            zone_kind = POL_TYPE_KINDS.get(pol)
-            if zone_kind is None:
-                zone_kind = "eez"
-                warnings.append(f"{where}: POL_TYPE {low['pol_type']!r} not recognised; "
-                                f"taken as eez")
-        elif kind_arg is not None:
-            zone_kind = kind_arg
-        elif schema == "marineregions":
-            zone_kind = "eez"
-        elif schema == "wdpa":
-            zone_kind = "mpa"
-        else:
+        try:
+            zone_kind = _feature_kind(low, schema, kind_arg, where, warnings)
+        except _UnknownKind as exc:
+            fail(str(exc))
+            continue
+        except _NoKind:
             message = (f"{where}: no kind: the feature has no 'kind' property and no kind was "
                        f"given for the file; pass KIND=FILE (for example mpa={p.name}); valid "
                        f"kinds: {', '.join(ZONE_KINDS)}")
             if strict:
-                raise ZoneError(message)
+                raise ZoneError(message) from None
             kindless.append(message)
             continue
         clean, notes = clean_geometry(geom, where)
@@ -579,27 +624,15 @@ def _load(path: str | Path, kind: str | None, rules: Mapping[str, ZoneRule] | No
         except (ValueError, TypeError) as exc:
             fail(f"{where}: bad rule property: {exc}")
             continue
-        zone_id = _text_id(raw_id) if raw_id is not None else f"{stem}:{index}"
-        if zone_id in seen_ids:
-            new_id = f"{zone_id}:{index}"
-            warnings.append(f"{where}: id {zone_id!r} already used; this zone is {new_id!r}")
-            zone_id = new_id
-        seen_ids.add(zone_id)
-        name = str(raw_name).strip() if raw_name is not None else zone_id
-        sub = low.get("zone")
-        if isinstance(sub, str) and sub.strip() and sub.strip().lower() not in name.lower():
-            name = f"{name} ({sub.strip()})"  # Belize Protected Areas: zones of one reserve
+        zone_id = _unique_id(_text_id(raw_id) if raw_id is not None else f"{stem}:{index}",
+                             index, seen_ids, where, warnings)
+        name = _zone_name(low, raw_name, zone_id)
         zones.append(Zone(zone_id, name, zone_kind, sovereign, clean, rule, p.name, props))
     if kindless:
         errors.append(kindless[0] if len(kindless) == 1 else
                       f"{len(kindless)} features have no kind; the first: {kindless[0]}")
     if not_areas:
-        types = ", ".join(sorted({t for _, _, t in not_areas}))
-        shown = ", ".join(f"{i} ({name})" for i, name, _ in not_areas[:5])
-        more = f" and {len(not_areas) - 5} more" if len(not_areas) > 5 else ""
-        warnings.append(f"{p}: {len(not_areas)} feature(s) with {types} geometry skipped: only "
-                        f"an area can contain a position (polygonise limit lines first): "
-                        f"feature {shown}{more}")
+        warnings.append(_not_areas_note(p, not_areas))
     return _Loaded(zones, warnings, errors, len(data), frame.crs)
 
 
