@@ -23,16 +23,50 @@ from __future__ import annotations
 import heapq
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
-from mda.records import Alert, PositionReport, SensorContact
+from mda.records import Alert, PositionReport, SensorContact, Severity
 
 ShoreDistance = Callable[[float, float], float | None]  # (lat, lon) -> nautical miles, or None
 PortDistance = Callable[[float, float], float | None]  # (lat, lon) -> km to nearest port, or None
 OnLand = Callable[[float, float, float], bool]  # (lat, lon, min_inland_km) -> on land
-ZoneLookup = Callable[[float, float], list[Any]]  # (lat, lon) -> zones.Zone objects containing it
+
+
+class ZoneRuleView(Protocol):
+    """What the zone detector asks of a zone's rule (zones.catalogue.ZoneRule)."""
+
+    @property
+    def severity(self) -> Severity: ...
+
+    def matches(self, ship_type: int | None, flag_iso3: str | None, sog_kn: float | None,
+                sovereign: str | None) -> bool: ...
+
+    def describe(self, kind: str, sovereign: str | None) -> str: ...
+
+
+class ZoneView(Protocol):
+    """What the zone detector reads of a zone (zones.catalogue.Zone): no geometry, the
+    lookup has done the geometry."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def sovereign(self) -> str | None: ...
+
+    @property
+    def rule(self) -> ZoneRuleView: ...
+
+
+ZoneLookup = Callable[[float, float], Sequence[ZoneView]]  # (lat, lon) -> zones containing it
 VesselInfo = Callable[[int], dict[str, Any]]  # mmsi -> what is known of the vessel
 Transmitter = Callable[[int], str]  # mmsi -> mda.vessels.transmitter_class ("vessel", ...)
 

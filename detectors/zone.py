@@ -23,6 +23,7 @@ from detectors.base import (
     Detector,
     DetectorContext,
     DetectorSettings,
+    ZoneView,
 )
 from detectors.common import latlon, ship_type_of, utc
 from mda.records import Alert, AlertKind, PositionReport, alert_id
@@ -47,7 +48,7 @@ PRESETS: dict[str, ZoneSettings] = {
 
 @dataclass(slots=True)
 class _Visit:
-    zone: Any
+    zone: ZoneView
     first_t: float
     last_inside_t: float
     lat: float
@@ -152,15 +153,15 @@ class ZoneDetector(Detector[ZoneSettings]):
             out += self._exit(mmsi, v)
         return out
 
-    def _breaks_rule(self, zone: Any, report: PositionReport) -> bool:
+    def _breaks_rule(self, zone: ZoneView, report: PositionReport) -> bool:
         info = self.context.vessel_info(report.mmsi)
         return bool(zone.rule.matches(ship_type_of(info), info.get("flag"), report.sog_kn,
                                       zone.sovereign))
 
-    def _who(self, zone: Any) -> str:
+    def _who(self, zone: ZoneView) -> str:
         return str(zone.rule.describe(zone.kind, zone.sovereign))
 
-    def _where(self, zone: Any) -> str:
+    def _where(self, zone: ZoneView) -> str:
         kind = zone.kind.replace("_", " ")
         return f"the {kind} '{zone.name}'" + (f" of {zone.sovereign}" if zone.sovereign else "")
 

@@ -41,7 +41,7 @@ from maps.features import (
     parse_time,
     vessel_feature,
 )
-from maps.style import ALERT_STYLES, SEVERITIES, alert_colour, ship_category
+from maps.style import ALERT_STYLES, SEVERITY_STYLES, alert_colour, ship_category
 from mda.records import PositionReport, iso_utc
 
 FORMATS = ("geojson", "kml", "csv", "cot")
@@ -166,9 +166,9 @@ def to_kml(alerts: Iterable[dict[str, Any]], vessels: Iterable[PositionReport] =
     _sub(doc, "name", name)
     states = latest_states(alerts)
     kinds = sorted({a["kind"] for a in states})
-    scale = {k: 0.8 + 0.2 * i for i, (k, *_) in enumerate(SEVERITIES)}
+    scale = {k: 0.8 + 0.2 * i for i, (k, *_) in enumerate(SEVERITY_STYLES)}
     for kind in kinds:
-        for sev, *_ in SEVERITIES:
+        for sev, *_ in SEVERITY_STYLES:
             st = _sub(doc, "Style", id=f"{kind}-{sev}")
             icon = _sub(st, "IconStyle")
             _sub(icon, "color", _kml_colour(alert_colour(kind)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mda.records import AlertKind
+from mda.records import AlertKind, Severity
 
 # Ship-type categories: (key, label, colour), in legend order.
 SHIP_CATEGORIES: tuple[tuple[str, str, str], ...] = (
@@ -56,7 +56,7 @@ ALERT_COLOURS: dict[str, str] = {k: c for k, _, c in ALERT_STYLES}
 OTHER_ALERT_COLOUR = "#999999"
 
 # Severities: (key, ring colour, ring weight px, radius px).
-SEVERITIES: tuple[tuple[str, str, int, int], ...] = (
+SEVERITY_STYLES: tuple[tuple[Severity, str, int, int], ...] = (
     ("info", "#ffffff", 1, 6),
     ("low", "#f0e442", 2, 7),
     ("medium", "#e69f00", 3, 9),
@@ -88,7 +88,7 @@ def style_config() -> dict[str, Any]:
         "alerts": [{"key": k, "label": lbl, "colour": c} for k, lbl, c in ALERT_STYLES],
         "other_alert_colour": OTHER_ALERT_COLOUR,
         "severities": [{"key": k, "ring": c, "weight": w, "radius": r}
-                       for k, c, w, r in SEVERITIES],
+                       for k, c, w, r in SEVERITY_STYLES],
         "zones": [{"key": k, "label": lbl, "colour": c, "fill": f, "dash": d}
                   for k, lbl, c, f, d in ZONE_STYLES],
     }

@@ -16,6 +16,7 @@ from typing import Any
 from detectors import DETECTORS
 from detectors.base import DetectorSettings
 from ingest.sensors import RadarSite
+from mda.records import SEVERITIES
 
 PRESET_NAMES = ("watch", "skylight", "gfw")
 DEFAULT_PRESET = "watch"
@@ -243,7 +244,7 @@ def _zone_rules(path: Path, values: dict[str, Any]) -> dict[str, dict[str, Any]]
             if not ok:
                 raise SettingsError(f"{path}: [zone_rules.{kind}] {key} must be a "
                                     f"{want.__name__}, not {value!r}")
-            if key == "severity" and value not in ("info", "low", "medium", "high"):
+            if key == "severity" and value not in SEVERITIES:
                 raise SettingsError(f"{path}: [zone_rules.{kind}] severity must be one of "
                                     "info, low, medium, high")
         out[kind] = dict(rule)
@@ -306,6 +307,6 @@ def zone_rules(settings: Settings) -> dict[str, Any]:
             foreign_only=bool(values["foreign_only"]),
             min_sog_kn=values.get("min_sog_kn"),
             max_sog_kn=values.get("max_sog_kn"),
-            severity=str(values["severity"]),
+            severity=values["severity"],  # checked against SEVERITIES when read
         )
     return out

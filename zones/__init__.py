@@ -4,7 +4,6 @@ loaded on first use, never at import."""
 
 from zones.catalogue import (
     DEFAULT_RULES,
-    SEVERITIES,
     ZONE_KINDS,
     Zone,
     ZoneError,
@@ -19,7 +18,6 @@ from zones.shore import ShoreDistance
 
 __all__ = [
     "DEFAULT_RULES",
-    "SEVERITIES",
     "ZONE_KINDS",
     "Port",
     "PortIndex",

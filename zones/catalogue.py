@@ -47,11 +47,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from mda.records import SEVERITIES, Severity
 from zones._io import Frame, ReadError, file_stem, native, read_frame
 
 ZONE_KINDS = ("eez", "territorial_sea", "contiguous_zone", "fishing_zone", "mpa", "closure",
               "restricted", "exercise")
-SEVERITIES = ("info", "low", "medium", "high")
 
 # Other spellings of the kinds, after normalisation (lower case, "_" for spaces and hyphens).
 KIND_ALIASES: dict[str, str] = {
@@ -149,7 +149,7 @@ class ZoneRule:
     foreign_only: bool
     min_sog_kn: float | None = None
     max_sog_kn: float | None = None
-    severity: str = "medium"
+    severity: Severity = "medium"
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:

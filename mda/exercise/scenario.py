@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mda.flags import flag_of
-from mda.records import AlertKind, parse_utc
+from mda.records import SEVERITIES, AlertKind, parse_utc
 
 # AIS ship type codes (ITU-R M.1371-5, Table 53) by the names a scenario may use.
 SHIP_TYPES: dict[str, int] = {
@@ -400,7 +400,7 @@ def _zones(path: Path, rows: Any) -> list[ZoneSpec]:
                 rule[key] = w.number(row, key)
         if "severity" in row:
             sev = w.text(row, "severity")
-            if sev not in ("info", "low", "medium", "high"):
+            if sev not in SEVERITIES:
                 raise w.fail("severity", f"must be info, low, medium or high, not {sev!r}")
             rule["severity"] = sev
         out.append(ZoneSpec(w.text(row, "id"), w.text(row, "name"), kind, ring_t, sovereign,
