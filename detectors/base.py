@@ -25,9 +25,14 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar, get_args
 
 from mda.records import Alert, PositionReport, SensorContact, Severity
+
+# The settings presets every detector defines (BRIEF section 5): ``watch`` for a watch floor,
+# ``skylight`` and ``gfw`` after Skylight's and Global Fishing Watch's published definitions.
+Preset = Literal["watch", "skylight", "gfw"]
+PRESET_NAMES: tuple[Preset, ...] = get_args(Preset)
 
 ShoreDistance = Callable[[float, float], float | None]  # (lat, lon) -> nautical miles, or None
 PortDistance = Callable[[float, float], float | None]  # (lat, lon) -> km to nearest port, or None
@@ -135,7 +140,7 @@ class Detector(ABC, Generic[S]):
 
     name: ClassVar[str]
     settings_type: ClassVar[type[DetectorSettings]]
-    presets: ClassVar[dict[str, Any]]
+    presets: ClassVar[dict[Preset, Any]]
     next_due: float = float("-inf")
 
     def __init__(self, settings: S, context: DetectorContext | None = None) -> None:

@@ -49,6 +49,7 @@ from detectors.base import (
     Detector,
     DetectorContext,
     DetectorSettings,
+    Preset,
 )
 from detectors.common import latlon, utc
 from mda.geo import EARTH_RADIUS_M, dead_reckon, haversine_m
@@ -80,7 +81,7 @@ class DarkTargetSettings(DetectorSettings):
     max_kept: int = 256
 
 
-PRESETS: dict[str, DarkTargetSettings] = {
+PRESETS: dict[Preset, DarkTargetSettings] = {
     "watch": DarkTargetSettings(),
     "skylight": DarkTargetSettings(),
     "gfw": DarkTargetSettings(),
@@ -120,7 +121,7 @@ class DarkTargetDetector(Detector[DarkTargetSettings]):
 
     name: ClassVar[str] = "dark_target"
     settings_type = DarkTargetSettings
-    presets: ClassVar[dict[str, DarkTargetSettings]] = PRESETS  # type: ignore[misc]
+    presets: ClassVar[dict[Preset, DarkTargetSettings]] = PRESETS  # type: ignore[misc]
 
     def __init__(self, settings: DarkTargetSettings,
                  context: DetectorContext | None = None) -> None:

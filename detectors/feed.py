@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from detectors.base import NO_ALERTS, Detector, DetectorContext, DetectorSettings
+from detectors.base import NO_ALERTS, Detector, DetectorContext, DetectorSettings, Preset
 from mda.records import Alert, AlertKind, PositionReport, alert_id, iso_utc
 
 KIND: AlertKind = "feed_outage"
@@ -54,7 +54,7 @@ class FeedSettings(DetectorSettings):
     vessel_window_s: float = 3600.0
 
 
-PRESETS: dict[str, FeedSettings] = {
+PRESETS: dict[Preset, FeedSettings] = {
     "watch": FeedSettings(),
     "skylight": FeedSettings(),
     "gfw": FeedSettings(),
@@ -214,7 +214,7 @@ class FeedDetector(Detector[FeedSettings]):
 
     name: ClassVar[str] = "feed"
     settings_type = FeedSettings
-    presets: ClassVar[dict[str, FeedSettings]] = PRESETS  # type: ignore[misc]
+    presets: ClassVar[dict[Preset, FeedSettings]] = PRESETS  # type: ignore[misc]
 
     def __init__(self, settings: FeedSettings, context: DetectorContext | None = None) -> None:
         super().__init__(settings, context)

@@ -68,6 +68,7 @@ from detectors.base import (
     Detector,
     DetectorContext,
     DetectorSettings,
+    Preset,
 )
 from detectors.common import latlon
 from detectors.feed import FeedDetector, FeedSettings, SourceWatch
@@ -128,7 +129,7 @@ class GapSettings(DetectorSettings):
     feed_aware: bool = True
 
 
-PRESETS: dict[str, GapSettings] = {
+PRESETS: dict[Preset, GapSettings] = {
     "watch": GapSettings(threshold_h=2.0),
     "skylight": GapSettings(threshold_h=6.0),
     "gfw": GapSettings(threshold_h=12.0, min_shore_distance_nm=50.0),
@@ -168,7 +169,7 @@ class GapDetector(Detector[GapSettings]):
 
     name: ClassVar[str] = KIND
     settings_type = GapSettings
-    presets: ClassVar[dict[str, GapSettings]] = PRESETS  # type: ignore[misc]
+    presets: ClassVar[dict[Preset, GapSettings]] = PRESETS  # type: ignore[misc]
 
     def __init__(self, settings: GapSettings, context: DetectorContext | None = None) -> None:
         super().__init__(settings, context)

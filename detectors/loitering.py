@@ -28,6 +28,7 @@ from detectors.base import (
     Detector,
     DetectorContext,
     DetectorSettings,
+    Preset,
 )
 from detectors.common import (
     DREDGING_DIVING_MILITARY,
@@ -69,7 +70,7 @@ class LoiteringSettings(DetectorSettings):
                                             *PLEASURE, *SERVICE)
 
 
-PRESETS: dict[str, LoiteringSettings] = {
+PRESETS: dict[Preset, LoiteringSettings] = {
     "watch": LoiteringSettings(),
     "skylight": LoiteringSettings(min_duration_h=1.0, min_shore_distance_nm=5.0),
     "gfw": LoiteringSettings(min_duration_h=4.0, min_shore_distance_nm=20.0),
@@ -97,7 +98,7 @@ class LoiteringDetector(Detector[LoiteringSettings]):
 
     name: ClassVar[str] = KIND
     settings_type = LoiteringSettings
-    presets: ClassVar[dict[str, LoiteringSettings]] = PRESETS  # type: ignore[misc]
+    presets: ClassVar[dict[Preset, LoiteringSettings]] = PRESETS  # type: ignore[misc]
 
     def __init__(self, settings: LoiteringSettings,
                  context: DetectorContext | None = None) -> None:

@@ -39,6 +39,7 @@ from detectors.base import (
     Detector,
     DetectorContext,
     DetectorSettings,
+    Preset,
 )
 from detectors.common import (
     FISHING,
@@ -85,7 +86,7 @@ class RendezvousSettings(DetectorSettings):
     inland_km: float = 2.0
 
 
-PRESETS: dict[str, RendezvousSettings] = {
+PRESETS: dict[Preset, RendezvousSettings] = {
     "watch": RendezvousSettings(),
     "skylight": RendezvousSettings(max_distance_m=250.0, min_duration_h=0.5,
                                    min_port_distance_km=5.0, max_gap_h=0.5),
@@ -124,7 +125,7 @@ class RendezvousDetector(Detector[RendezvousSettings]):
 
     name: ClassVar[str] = KIND
     settings_type = RendezvousSettings
-    presets: ClassVar[dict[str, RendezvousSettings]] = PRESETS  # type: ignore[misc]
+    presets: ClassVar[dict[Preset, RendezvousSettings]] = PRESETS  # type: ignore[misc]
 
     def __init__(self, settings: RendezvousSettings,
                  context: DetectorContext | None = None) -> None:

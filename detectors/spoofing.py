@@ -80,6 +80,7 @@ from detectors.base import (
     Detector,
     DetectorContext,
     DetectorSettings,
+    Preset,
 )
 from detectors.common import latlon, utc
 from mda.flags import flag_of
@@ -118,7 +119,7 @@ class SpoofingSettings(DetectorSettings):
     water_cell_deg: float = 0.05
 
 
-PRESETS: dict[str, SpoofingSettings] = {
+PRESETS: dict[Preset, SpoofingSettings] = {
     "watch": SpoofingSettings(),
     "skylight": SpoofingSettings(),
     "gfw": SpoofingSettings(max_speed_kn=30.0, episode_h=6.0),
@@ -203,7 +204,7 @@ class SpoofingDetector(Detector[SpoofingSettings]):
 
     name: ClassVar[str] = KIND
     settings_type = SpoofingSettings
-    presets: ClassVar[dict[str, SpoofingSettings]] = PRESETS  # type: ignore[misc]
+    presets: ClassVar[dict[Preset, SpoofingSettings]] = PRESETS  # type: ignore[misc]
 
     def __init__(self, settings: SpoofingSettings, context: DetectorContext | None = None) -> None:
         super().__init__(settings, context)

@@ -23,6 +23,7 @@ from detectors.base import (
     Detector,
     DetectorContext,
     DetectorSettings,
+    Preset,
     ZoneView,
 )
 from detectors.common import latlon, ship_type_of, utc
@@ -39,7 +40,7 @@ class ZoneSettings(DetectorSettings):
     exit_after_s: float = 1800.0
 
 
-PRESETS: dict[str, ZoneSettings] = {
+PRESETS: dict[Preset, ZoneSettings] = {
     "watch": ZoneSettings(),
     "skylight": ZoneSettings(),
     "gfw": ZoneSettings(exit_after_s=3600.0),
@@ -66,7 +67,7 @@ class ZoneDetector(Detector[ZoneSettings]):
 
     name: ClassVar[str] = "zone"
     settings_type = ZoneSettings
-    presets: ClassVar[dict[str, ZoneSettings]] = PRESETS  # type: ignore[misc]
+    presets: ClassVar[dict[Preset, ZoneSettings]] = PRESETS  # type: ignore[misc]
 
     def __init__(self, settings: ZoneSettings, context: DetectorContext | None = None) -> None:
         super().__init__(settings, context)

@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from detectors.base import PRESET_NAMES
 from mda import __version__
 from mda.commands.common import add_detection_args, load_detection
 from mda.records import parse_utc
@@ -77,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     show = csub.add_parser("show", help="print the effective settings as TOML",
                            description="Print the effective settings in the settings file's "
                                        "TOML form (a preset, overridden by --config).")
-    show.add_argument("--preset", default=None, choices=["watch", "skylight", "gfw"])
+    show.add_argument("--preset", default=None, choices=PRESET_NAMES)
     show.add_argument("--config", metavar="FILE")
 
     from mda.commands import register_all

@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from detectors import DETECTORS
-from detectors.base import DetectorSettings
+from detectors.base import PRESET_NAMES, DetectorSettings, Preset
 from ingest.sensors import RadarSite
 from mda.records import SEVERITIES
 
-PRESET_NAMES = ("watch", "skylight", "gfw")
-DEFAULT_PRESET = "watch"
+DEFAULT_PRESET: Preset = "watch"
 
 
 class SettingsError(ValueError):

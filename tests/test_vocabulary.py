@@ -55,3 +55,10 @@ def test_parse_utc_reads_every_iso_form_as_the_same_instant(text: str) -> None:
 def test_parse_utc_rejects_what_is_not_a_time() -> None:
     with pytest.raises(ValueError):
         parse_utc("yesterday")
+
+
+def test_every_detector_defines_every_preset() -> None:
+    from detectors.base import PRESET_NAMES
+
+    for cls in DETECTORS:
+        assert set(cls.presets) == set(PRESET_NAMES), cls.name

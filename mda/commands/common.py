@@ -8,10 +8,12 @@ import sys
 from dataclasses import replace
 from typing import Any
 
+from detectors.base import PRESET_NAMES
+
 
 def add_detection_args(p: argparse.ArgumentParser) -> None:
     """``--preset``, ``--config``, ``--lateness`` and the geography options."""
-    p.add_argument("--preset", default=None, choices=["watch", "skylight", "gfw"],
+    p.add_argument("--preset", default=None, choices=PRESET_NAMES,
                    help="detector thresholds (default: watch)")
     p.add_argument("--config", metavar="FILE",
                    help="TOML settings file (see docs/configuration.md)")

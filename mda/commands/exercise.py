@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from detectors.base import PRESET_NAMES
+
 DEMO_SCENARIO = Path("replay_data") / "scenarios" / "demo" / "scenario.toml"
 
 
@@ -71,7 +73,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _settings_args(p: argparse.ArgumentParser, what: str) -> None:
-    p.add_argument("--preset", default=None, choices=["watch", "skylight", "gfw"],
+    p.add_argument("--preset", default=None, choices=PRESET_NAMES,
                    help=f"detector preset: {what} (default: watch)")
     p.add_argument("--config", metavar="FILE", help="TOML settings file (docs/configuration.md)")
 
