@@ -30,20 +30,7 @@ from detectors.base import (
     DetectorSettings,
     Preset,
 )
-from detectors.common import (
-    DREDGING_DIVING_MILITARY,
-    FISHING,
-    PLEASURE,
-    SERVICE,
-    TOWING,
-    cap_append,
-    is_cargo_or_tanker,
-    latlon,
-    med,
-    ship_type_of,
-    type_label,
-    utc,
-)
+from detectors.common import cap_append, latlon, med, ship_type_of, utc
 from mda.geo import haversine_m
 from mda.records import (
     NAV_AT_ANCHOR,
@@ -53,6 +40,15 @@ from mda.records import (
     PositionReport,
     Severity,
     alert_id,
+)
+from mda.shiptypes import (
+    DREDGING_DIVING_MILITARY,
+    FISHING,
+    PLEASURE,
+    SERVICE,
+    TOWING,
+    is_cargo_or_tanker,
+    type_label,
 )
 from mda.vessels import VESSEL, describe
 

@@ -41,18 +41,7 @@ from detectors.base import (
     DetectorSettings,
     Preset,
 )
-from detectors.common import (
-    FISHING,
-    SERVICE,
-    TOWING,
-    cap_append,
-    is_cargo_or_tanker,
-    latlon,
-    med,
-    ship_type_of,
-    type_label,
-    utc,
-)
+from detectors.common import cap_append, latlon, med, ship_type_of, utc
 from mda.geo import EARTH_RADIUS_M, haversine_m
 from mda.records import (
     NAV_AT_ANCHOR,
@@ -63,6 +52,7 @@ from mda.records import (
     Severity,
     alert_id,
 )
+from mda.shiptypes import FISHING, SERVICE, TOWING, is_cargo_or_tanker, type_label
 from mda.vessels import VESSEL, describe
 
 KIND: AlertKind = "rendezvous"

@@ -41,8 +41,9 @@ from maps.features import (
     parse_time,
     vessel_feature,
 )
-from maps.style import ALERT_STYLES, SEVERITY_STYLES, alert_colour, ship_category
+from maps.style import ALERT_STYLES, SEVERITY_STYLES, alert_colour
 from mda.records import PositionReport, iso_utc
+from mda.shiptypes import ship_category
 
 FORMATS = ("geojson", "kml", "csv", "cot")
 KML_NS = "http://www.opengis.net/kml/2.2"

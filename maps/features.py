@@ -16,8 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from maps.style import ship_category
 from mda.records import PositionReport, iso_utc, parse_utc
+from mda.shiptypes import ship_category
 
 if TYPE_CHECKING:
     from maps.tracks import Segment, TrackCollector

@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from mda.records import AlertKind, Severity
+from mda.shiptypes import ShipCategory
 
 # Ship-type categories: (key, label, colour), in legend order.
-SHIP_CATEGORIES: tuple[tuple[str, str, str], ...] = (
+SHIP_CATEGORIES: tuple[tuple[ShipCategory, str, str], ...] = (
     ("cargo", "cargo", "#2ca02c"),
     ("tanker", "tanker", "#d62728"),
     ("passenger", "passenger", "#1f77b4"),
@@ -22,23 +23,6 @@ SHIP_CATEGORIES: tuple[tuple[str, str, str], ...] = (
     ("unknown", "unknown type", "#7f7f7f"),
 )
 SHIP_COLOURS = {k: c for k, _, c in SHIP_CATEGORIES}
-
-
-def ship_category(ship_type: int | None) -> str:
-    """The category key of an AIS ship type code."""
-    if ship_type is None or ship_type <= 0:
-        return "unknown"
-    t = int(ship_type)
-    if t == 30:
-        return "fishing"
-    if t in (35, 55):
-        return "military_law"
-    if t in (36, 37):
-        return "pleasure"
-    if t in (31, 32, 33, 34) or 50 <= t <= 59:
-        return "tug_service"
-    decade = t // 10
-    return {4: "high_speed", 6: "passenger", 7: "cargo", 8: "tanker"}.get(decade, "other")
 
 
 # Alert kinds: (key, label, colour).

@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from mda.records import SEVERITIES, Severity
+from mda.shiptypes import type_word
 from zones._io import Frame, ReadError, file_stem, native, read_frame
 
 ZONE_KINDS = ("eez", "territorial_sea", "contiguous_zone", "fishing_zone", "mpa", "closure",
@@ -102,14 +103,6 @@ TERRITORY_SOVEREIGN: dict[str, str] = {
 }
 
 # AIS ship type codes (ITU-R M.1371-5, Table 53) in the words a watch officer uses.
-_SHIP_TYPE_WORDS: dict[int, str] = {
-    30: "fishing", 31: "towing", 32: "towing", 33: "dredging", 34: "diving", 35: "military",
-    36: "sailing", 37: "pleasure", 50: "pilot", 51: "search and rescue", 52: "tug",
-    53: "port tender", 54: "anti-pollution", 55: "law enforcement", 58: "medical transport",
-}
-_SHIP_TYPE_DECADES = {2: "wing-in-ground", 4: "high-speed", 6: "passenger", 7: "cargo",
-                      8: "tanker", 9: "other-type"}
-
 _ISO3 = re.compile(r"^[A-Z]{3}$")
 _NOT_AREAS = ("LineString", "MultiLineString", "LinearRing", "Point", "MultiPoint")
 
@@ -125,12 +118,6 @@ _WDPA_KEYS = {"wdpaid", "wdpa_pid"}
 def sovereign_of(iso3: str) -> str:
     """The sovereign state of an ISO alpha-3 code (itself unless it is a listed territory)."""
     return TERRITORY_SOVEREIGN.get(iso3, iso3)
-
-
-def _ship_type_word(code: int) -> str:
-    if code in _SHIP_TYPE_WORDS:
-        return _SHIP_TYPE_WORDS[code]
-    return _SHIP_TYPE_DECADES.get(code // 10, f"type-{code}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +154,7 @@ class ZoneRule:
         if self.ship_types is None:
             words = "vessel"
         else:
-            kinds = list(dict.fromkeys(_ship_type_word(c) for c in self.ship_types))
+            kinds = list(dict.fromkeys(type_word(c) for c in self.ship_types))
             words = (" or ".join(kinds) if len(kinds) <= 2
                      else ", ".join(kinds[:-1]) + " or " + kinds[-1]) + " vessel"
         if self.foreign_only and sovereign:
