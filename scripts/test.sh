@@ -11,4 +11,4 @@ bash scripts/ensure-chromium.sh       # Debian chromium + chromium-driver, for t
 export MDA_SHARED_DATA="${MDA_SHARED_DATA:-$root/../shared/data}"
 echo "== ruff"; .venv/bin/ruff check .
 echo "== mypy"; .venv/bin/mypy
-echo "== pytest"; .venv/bin/python -m pytest "$@"
+echo "== pytest"; .venv/bin/python -m pytest -m "slow or not slow" "$@"  # the whole suite

@@ -17,6 +17,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             f"shared data not found at {SHARED} (set MDA_SHARED_DATA); CI must not skip it")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every streaming test starts a real Kafka broker and workers: all are ``slow`` (run by
+    ``bash scripts/test.sh`` and CI, left out of a bare ``pytest``)."""
+    streaming = Path(__file__).parent / "streaming"
+    for item in items:
+        if item.path.is_relative_to(streaming):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def shared() -> Path:
     if not SHARED.is_dir():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from ingest.sources import Source
 from mda.geography import Geography
 from mda.records import Alert
@@ -28,6 +30,7 @@ def counters(runner: EmbeddedRunner, name: str) -> dict[str, int]:
         next(d for d in runner.detectors if d.name == name).counters)
 
 
+@pytest.mark.slow
 def test_moored_fishing_boats_in_a_harbour_are_not_a_web_of_rendezvous(shared: Path) -> None:
     # Hvide Sande and Thorsminde: 34 boats moored together, 476 "rendezvous" before issue 9.
     run, runner = replay_real("dma_north_sea_2022-11-01_0905-1105_aisanalyze.csv.gz")
@@ -38,6 +41,7 @@ def test_moored_fishing_boats_in_a_harbour_are_not_a_web_of_rendezvous(shared: P
     assert counters(runner, "rendezvous")["harbour_cluster"] > 0
 
 
+@pytest.mark.slow
 def test_berthed_ferry_is_not_a_dark_vessel_every_night(shared: Path) -> None:
     # 367482990 berths at Weehawken overnight: ten 'dark' gaps a week before issue 9.
     run, runner = replay_real("tracktable_marinecadastre_ny_harbor_2020-12-01_to_07.csv.gz")
@@ -64,6 +68,7 @@ def test_leaving_one_receivers_range_is_not_a_dark_vessel(shared: Path) -> None:
         next(d for d in runner.detectors if d.name == "gap").counters.items()))
 
 
+@pytest.mark.slow
 def test_towboats_on_the_ohio_are_not_a_rendezvous_at_sea(shared: Path) -> None:
     # 366999503 alongside another vessel on the Ohio at Paducah (37.15N 88.49W) for 3.2 h,
     # a "rendezvous" before issue 9; the land mask counts the river as land.

@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+import pytest
+
 from mda.records import Alert
 from tests.detectors.test_regional_noise import replay_real
 from tests.helpers import SHARED
@@ -30,6 +32,7 @@ def standing(alerts: list[Alert], reason: str) -> list[Alert]:
     return [a for a in alerts if a.evidence["reason"] == reason and a.status != "retracted"]
 
 
+@pytest.mark.slow
 def test_great_lakes_and_rivers_are_water(shared: Path) -> None:
     # 338367068 in the Straits of Mackinac (45.779N 84.720W): land on the 0.1 degree grid.
     alerts, c = spoofing(US)
@@ -65,6 +68,7 @@ def test_shared_mmsi_summary_matches_its_evidence(shared: Path) -> None:
         assert a_ != b_
 
 
+@pytest.mark.slow
 def test_aidasol_in_seven_places_is_one_shared_mmsi_alert(shared: Path) -> None:
     alerts, _ = spoofing(DMA)
     aida = [a for a in alerts if a.mmsi == 247302900]

@@ -24,6 +24,7 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
         assert flag in out
 
 
+@pytest.mark.slow
 def test_generate_score_and_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     scenario = write_tiny(tmp_path)
     gen = tmp_path / "gen"
@@ -69,6 +70,7 @@ def test_errors_are_messages_not_tracebacks(tmp_path: Path,
     assert main(["exercise"]) == 2
 
 
+@pytest.mark.slow
 def test_demo_detects_every_kind(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out), "--no-progress"]) == 0

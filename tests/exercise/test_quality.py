@@ -35,6 +35,7 @@ def check(name: str, out: Path) -> None:
     assert all(d["count"] > 0 for d in s.decoys.values()) and len(s.decoys) == 5
 
 
+@pytest.mark.slow
 def test_small(tmp_path: Path) -> None:
     check("small", tmp_path)
 

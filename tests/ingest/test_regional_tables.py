@@ -8,6 +8,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from ingest.sources import Source
 from mda.records import Alert, PositionReport, VesselStatic, is_anonymous_id
 from mda.runner import EmbeddedRunner
@@ -107,6 +109,7 @@ def test_marinetraffic_speeds_are_knots_and_text_types_map(shared: Path) -> None
         if 100_000_000 <= int(r["MMSI"]) <= 999_999_999)
 
 
+@pytest.mark.slow
 def test_dma_sar_car_gets_its_type_and_transmitter_and_text_statuses_map(shared: Path) -> None:
     run = Replayed(shared / DMA)
     sar = [s for s in run.statics if s.mmsi == 219029708]  # SAR BIL THYBOROEN
