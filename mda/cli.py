@@ -7,14 +7,12 @@ import argparse
 import gc
 import json
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from detectors.base import PRESET_NAMES
 from mda import __version__
-from mda.commands.common import add_detection_args, load_detection
-from mda.records import parse_utc
+from mda.commands.common import add_detection_args, load_detection, time_arg
 
 DESCRIPTION = """\
 Maritime domain awareness stream processor: decodes AIS, detects dark vessels (AIS gaps) and
@@ -22,14 +20,6 @@ other suspicious behaviour in event time, and writes explainable alerts.
 
 Start with:  mda replay FILE --alerts alerts.jsonl
 """
-
-
-def _parse_time(text: str) -> datetime:
-    try:
-        return parse_utc(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"not an ISO 8601 time: {text!r} (e.g. 2024-01-31T12:00:00Z)") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--map", metavar="OUT.html",
                    help="also write the report map, one self-contained HTML file (docs/maps.md)")
     add_detection_args(r)
-    r.add_argument("--until", metavar="TIME", type=_parse_time,
+    r.add_argument("--until", metavar="TIME", type=time_arg,
                    help="advance the event-time clock to TIME (ISO 8601) at the end of input, so "
                         "vessels still silent then have open gaps")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")

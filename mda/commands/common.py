@@ -6,9 +6,20 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from detectors.base import PRESET_NAMES
+from mda.records import parse_utc
+
+
+def time_arg(text: str) -> datetime:
+    """An argparse type for a time option (``--until``): ISO 8601, naive means UTC."""
+    try:
+        return parse_utc(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not an ISO 8601 time: {text!r} (e.g. 2024-01-31T12:00:00Z)") from None
 
 
 def add_detection_args(p: argparse.ArgumentParser) -> None:

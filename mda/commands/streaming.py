@@ -8,6 +8,8 @@ import sys
 import time
 from typing import Any
 
+from mda.commands.common import time_arg
+
 
 def _bootstrap_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bootstrap", metavar="HOST:PORT",
@@ -56,7 +58,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="pace a file at N times real time (default: as fast as possible)")
     i.add_argument("--tick-every", type=float, default=60.0, metavar="SECONDS",
                    help="send a watermark tick each SECONDS of event time (default 60)")
-    i.add_argument("--until", metavar="TIME", help="advance the clock to TIME at the end")
+    i.add_argument("--until", metavar="TIME", type=time_arg,
+                   help="advance the clock to TIME at the end")
     i.add_argument("--idle-timeout", type=float, metavar="S",
                    help="network sources: stop after S seconds without data")
     i.set_defaults(func=_ingest)
@@ -115,7 +118,6 @@ def _kafka(args: argparse.Namespace) -> int:
 def _ingest(args: argparse.Namespace) -> int:
     from ingest.network import NetworkSource
     from ingest.sources import Source
-    from mda.cli import _parse_time
     from mda.commands.common import load_detection
     from mda.streaming.publish import KafkaPublisher
     from mda.streaming.topics import bootstrap
@@ -131,7 +133,7 @@ def _ingest(args: argparse.Namespace) -> int:
                          speed=args.speed)
     t0 = time.monotonic()
     try:
-        summary = pub.run(sources, until=_parse_time(args.until) if args.until else None)
+        summary = pub.run(sources, until=args.until)
     finally:
         pub.close()
     dt = time.monotonic() - t0
