@@ -11,7 +11,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from detectors import DETECTORS
 from detectors.base import PRESET_NAMES, DetectorSettings, Preset
@@ -19,6 +19,8 @@ from ingest.sensors import RadarSite
 from mda.records import SEVERITIES
 
 DEFAULT_PRESET: Preset = "watch"
+
+D = TypeVar("D", bound=DetectorSettings)
 
 
 class SettingsError(ValueError):
@@ -118,6 +120,16 @@ class Settings:
     # Per zone kind, overrides of the default rule (see zones.catalogue.ZoneRule).
     zone_rules: dict[str, dict[str, Any]] = field(default_factory=dict)
     radar: RadarSettings = field(default_factory=RadarSettings)
+
+    def detector(self, name: str, kind: type[D]) -> D:
+        """The settings of detector ``name`` as its own class, e.g.
+        ``settings.detector("gap", GapSettings).threshold_h``: KeyError if there is no such
+        detector, TypeError if its settings are of another class."""
+        det = self.detectors[name]
+        if not isinstance(det, kind):
+            raise TypeError(f"the settings of detector {name!r} are a "
+                            f"{type(det).__name__}, not a {kind.__name__}")
+        return det
 
 
 def _coerce(table: str, key: str, value: Any, default: Any) -> Any:

@@ -106,6 +106,19 @@ def test_config_show_round_trips(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert capsys.readouterr().out == text
 
 
+def test_settings_detector_is_the_detectors_own_class() -> None:
+    from detectors.feed import FeedSettings
+    from detectors.gap import GapSettings
+    from mda.settings import preset_settings
+
+    s = preset_settings("skylight")
+    assert s.detector("gap", GapSettings).threshold_h == 6.0
+    with pytest.raises(TypeError, match="'gap' are a GapSettings, not a FeedSettings"):
+        s.detector("gap", FeedSettings)
+    with pytest.raises(KeyError):
+        s.detector("gapp", GapSettings)
+
+
 def test_stdin_and_missing_file() -> None:
     out = mda("replay", "-", "--stats", "/dev/stdout", "-q", stdin=SAMPLE.read_bytes())
     assert out.returncode == 0

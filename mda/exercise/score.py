@@ -38,10 +38,13 @@ import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mda.exercise.truth import Truth, TruthEvent, contact_key
 from mda.records import ALERT_KINDS, AlertKind, parse_utc
+
+if TYPE_CHECKING:
+    from mda.settings import Settings
 
 # Every alert kind that ground truth can script (a feed outage is not a vessel event).
 KINDS: tuple[AlertKind, ...] = tuple(k for k in ALERT_KINDS if k != "feed_outage")
@@ -81,10 +84,16 @@ class Definitions:
     dark_target_window_s: float = 600.0
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Definitions:
-        d = settings.detectors
-        return cls(d["gap"].threshold_h, d["rendezvous"].min_duration_h,
-                   d["loitering"].min_duration_h, d["dark_target"].match_window_s)
+    def from_settings(cls, settings: Settings) -> Definitions:
+        from detectors.dark_target import DarkTargetSettings
+        from detectors.gap import GapSettings
+        from detectors.loitering import LoiteringSettings
+        from detectors.rendezvous import RendezvousSettings
+
+        return cls(settings.detector("gap", GapSettings).threshold_h,
+                   settings.detector("rendezvous", RendezvousSettings).min_duration_h,
+                   settings.detector("loitering", LoiteringSettings).min_duration_h,
+                   settings.detector("dark_target", DarkTargetSettings).match_window_s)
 
     def proof(self, e: TruthEvent) -> float:
         if e.kind == "gap":
