@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from ingest.decode import NmeaDecoder
 from ingest.dedup import Deduplicator
@@ -38,6 +38,22 @@ def sniff_format(first_lines: list[bytes]) -> str:
                 return "csv"
         return "nmea"
     return "nmea"
+
+
+class LineSource(Protocol):
+    """What the embedded runner reads (``EmbeddedRunner.run``): a :class:`Source` (a file or
+    stdin) or a live one (``ingest.network.NetworkSource``, ``StdinSource``), which also has
+    ``timed_lines`` and is then read line by line as it arrives."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def size(self) -> int | None: ...  # bytes, when known (for progress)
+
+    def lines(self) -> Iterator[bytes]: ...
+
+    def position(self) -> int: ...  # bytes consumed so far (for progress)
 
 
 @dataclass

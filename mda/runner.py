@@ -24,7 +24,7 @@ from ingest.decode import Decoded, NmeaDecoder
 from ingest.dedup import Deduplicator
 from ingest.prepare import SourceReport, prepare
 from ingest.quarantine import IngestStats, Reject
-from ingest.sources import Source, make_decoder, sniff_format
+from ingest.sources import LineSource, Source, make_decoder, sniff_format
 from ingest.tables import SarDecoder, TableDecoder
 from mda.geography import Geography
 from mda.records import (
@@ -218,7 +218,7 @@ class EmbeddedRunner:
             det.context = self.context
 
     # -- public ----------------------------------------------------------------------------
-    def run(self, sources: Iterable[Source], until: datetime | None = None,
+    def run(self, sources: Iterable[LineSource], until: datetime | None = None,
             progress: Progress | None = None) -> Summary:
         """Replay ``sources`` (merged in event-time order) to the end, then advance the clock
         to ``until`` if given. Returns the summary."""
@@ -317,7 +317,7 @@ class EmbeddedRunner:
                 self._watermark = t
                 self._advance(t)
 
-    def summary(self, sources: list[Source] | None = None) -> Summary:
+    def summary(self, sources: list[LineSource] | None = None) -> Summary:
         kinds = Counter(self._alert_kind.values())
         still_open = sum(1 for s in self._alert_status.values() if s == "open")
         return Summary(
@@ -344,7 +344,7 @@ class EmbeddedRunner:
         return None if self._watermark == float("-inf") else self._watermark
 
     # -- internals -------------------------------------------------------------------------
-    def _prepared(self, source: Source, progress: Progress | None) -> Iterator[Decoded]:
+    def _prepared(self, source: LineSource, progress: Progress | None) -> Iterator[Decoded]:
         """One source's records after ingest's last step (ingest/prepare.py): a file (not
         stdin, not a network feed) out of time order beyond the lateness is sorted first;
         table inputs get derived speeds; missing fields are counted."""
@@ -355,7 +355,7 @@ class EmbeddedRunner:
         return prepare(self._items(source, progress, report), report, self._lateness,
                        sort=batch_file)
 
-    def _items(self, source: Source, progress: Progress | None,
+    def _items(self, source: LineSource, progress: Progress | None,
                report: SourceReport | None = None) -> Iterator[Decoded]:
         """Decoded records of one source, rejects sent to the sink as they come."""
         if hasattr(source, "timed_lines"):
