@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -20,7 +21,9 @@ def _armour(value: int) -> bytes:
 
 
 def _pyais_fields(payload: bytes, msg_type: int) -> tuple[object, ...]:
-    msg = MSG_CLASS[msg_type].from_vector(bit_vector(payload, 0))
+    # Any: MSG_CLASS gives a union of all 55 message classes; only position types (1-3,
+    # 18) come here, and they all have these fields.
+    msg: Any = MSG_CLASS[msg_type].from_vector(bit_vector(payload, 0))
     status = getattr(msg, "status", None)
     return (msg.mmsi, None if status is None else int(status), msg.speed, msg.lon, msg.lat,
             msg.course, msg.heading)
