@@ -8,9 +8,11 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from ingest.quarantine import Reject
 from ingest.sources import Source
 from mda.records import Alert
 from mda.runner import EmbeddedRunner, Summary
@@ -23,7 +25,7 @@ SHARED = Path(os.environ.get("MDA_SHARED_DATA", REPO.parent / "shared" / "data")
 class Run:
     """The result of an embedded run: alerts (every lifecycle state), rejects, summary."""
 
-    def __init__(self, summary: Summary, alerts: list[Alert], rejects: list[Any]) -> None:
+    def __init__(self, summary: Summary, alerts: list[Alert], rejects: list[Reject]) -> None:
         self.summary = summary
         self.alerts = alerts
         self.rejects = rejects
@@ -40,7 +42,7 @@ class Run:
 def replay(sources: Iterable[Source | Path | str], settings: Settings | None = None,
            until: Any = None) -> Run:
     alerts: list[Alert] = []
-    rejects: list[Any] = []
+    rejects: list[Reject] = []
     runner = EmbeddedRunner(settings or preset_settings(), alerts.append, rejects.append)
     srcs = [s if isinstance(s, Source) else Source.open(str(s)) for s in sources]
     summary = runner.run(srcs, until=until)
@@ -116,3 +118,14 @@ class ServeProcess:
     def __exit__(self, *exc: object) -> None:
         if self.proc.poll() is None:
             self.kill()
+
+
+class _Timed(Protocol):
+    @property
+    def ts(self) -> datetime | None: ...
+
+
+def ts_of(record: _Timed) -> datetime:
+    """A record's event time, which a test's record must have (the test fails if not)."""
+    assert record.ts is not None, f"no event time: {record!r}"
+    return record.ts

@@ -4,7 +4,7 @@ legend label, and every time string is parsed by the one helper."""
 from __future__ import annotations
 
 import importlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -49,7 +49,7 @@ def test_scored_and_scripted_kinds_are_alert_kinds() -> None:
 def test_parse_utc_reads_every_iso_form_as_the_same_instant(text: str) -> None:
     got = parse_utc(text)
     assert got == datetime(2024, 3, 12, 6, tzinfo=UTC)
-    assert got.utcoffset() is not None and got.utcoffset().total_seconds() == 0
+    assert got.utcoffset() == timedelta(0)
 
 
 def test_parse_utc_rejects_what_is_not_a_time() -> None:

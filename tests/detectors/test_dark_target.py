@@ -12,19 +12,20 @@ from datetime import datetime, timedelta
 
 from detectors.dark_target import DarkTargetSettings
 from mda.geo import destination
-from mda.records import PositionReport, SensorContact
+from mda.records import Alert, PositionReport, SensorContact
 from mda.settings import RadarSettings, Settings, preset_settings
 from mda.synthetic import epoch, radar_sentence, tag_block, to_lines, track
-from tests.helpers import Run, replay_lines
+from tests.helpers import Run, replay_lines, ts_of
 
 T0 = epoch("2024-05-01T00:00:00Z")
 RADAR = (18.0, -76.8)
 H = 3600.0
 
 
-def settings(**ingest: object) -> Settings:
+def settings(sort_files: bool | None = None) -> Settings:
     s = preset_settings()
-    return replace(s, radar=RadarSettings(*RADAR), ingest=replace(s.ingest, **ingest))
+    ingest = s.ingest if sort_files is None else replace(s.ingest, sort_files=sort_files)
+    return replace(s, radar=RadarSettings(*RADAR), ingest=ingest)
 
 
 def sweeps(reports: list[PositionReport], target: int, every_s: float = 6.0,
@@ -68,7 +69,7 @@ def lines(ais: list[PositionReport], contacts: list[SensorContact],
     return out
 
 
-def dark(run: Run) -> list:
+def dark(run: Run) -> list[Alert]:
     return [a for a in run.alerts if a.kind == "dark_target"]
 
 
@@ -94,8 +95,8 @@ def test_radar_of_ais_vessels_is_matched_and_a_dark_track_is_one_alert() -> None
     assert first.start == hidden[0].ts
     # decided once the watermark passed the contact's time + the window, not before
     detected = datetime.fromisoformat(first.evidence["detected_at"].replace("Z", "+00:00"))
-    assert detected.timestamp() > hidden[0].ts.timestamp() + 600.0
-    assert last.end is not None and abs((last.end - hidden[-1].ts).total_seconds()) < 7
+    assert detected.timestamp() > ts_of(hidden[0]).timestamp() + 600.0
+    assert last.end is not None and abs((last.end - ts_of(hidden[-1])).total_seconds()) < 7
     assert last.evidence["ended"] == "lost"
     assert last.evidence["dark_sweeps"] == last.evidence["sweeps"] > 250
     # updates while dark, but far fewer than sweeps
@@ -124,7 +125,7 @@ def test_sar_detections_dark_and_matched() -> None:
     from ingest.sources import Source
     from mda.runner import EmbeddedRunner
 
-    alerts: list = []
+    alerts: list[Alert] = []
     runner = EmbeddedRunner(settings(), alerts.append)
     ais_data = ("\n".join(lines(ais + far_traffic(1.5), [])) + "\n").encode()
     runner.run([Source.from_bytes("ais.nmea", ais_data),
@@ -137,7 +138,7 @@ def test_sar_detections_dark_and_matched() -> None:
 
 
 def _at(reports: list[PositionReport], t: datetime) -> tuple[float, float]:
-    r = min(reports, key=lambda r: abs((r.ts - t).total_seconds()))  # type: ignore[operator]
+    r = min(reports, key=lambda r: abs((ts_of(r) - t).total_seconds()))
     return r.lat, r.lon
 
 
@@ -151,7 +152,7 @@ def test_late_ais_within_the_lateness_is_waited_for() -> None:
     # the AIS of those 10 minutes arrives 4 minutes late (lateness 300 s)
     late_lines = []
     for r in ais:
-        late_lines.append((r.ts + timedelta(minutes=4), to_lines([r], "rx")))
+        late_lines.append((ts_of(r) + timedelta(minutes=4), to_lines([r], "rx")))
     merged = [(epoch_of(x), x) for x in body] + [(t, x) for t, xs in late_lines for x in xs]
     merged.sort(key=lambda p: p[0])
     run = replay_lines([x for _, x in merged], settings(sort_files=False))

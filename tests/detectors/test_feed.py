@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from detectors.feed import COLLAPSE, SILENT, FeedDetector, FeedSettings
-from detectors.gap import GapSettings
+from detectors.gap import GapDetector, GapSettings
 from mda.records import Alert, PositionReport
 from mda.runner import EmbeddedRunner
 from mda.settings import Settings, preset_settings
 from mda.synthetic import drop_between, epoch, track
-from tests.helpers import drive
+from tests.helpers import drive, ts_of
 
 T0 = epoch("2024-05-01T00:00:00Z")
 H = 3600.0
@@ -44,12 +44,12 @@ def ticking(detector: FeedDetector, reports: list[PositionReport],
     """Like ``drive``, and the watermark also moves every ``every_s`` between reports (a live
     feed's idle clock), so an outage is seen while the source is silent."""
     ticks = []
-    t, end = T0.timestamp(), max(r.ts for r in reports).timestamp()
+    t, end = T0.timestamp(), max(ts_of(r) for r in reports).timestamp()
     while t < end:
         t += every_s
         ticks.append(t)
     alerts: list[Alert] = []
-    items = sorted([(r.ts.timestamp(), 0, r) for r in reports]
+    items = sorted([(ts_of(r).timestamp(), 0, r) for r in reports]
                    + [(x, 1, None) for x in ticks], key=lambda i: (i[0], i[1]))
     for ts, _, r in items:
         alerts += detector.advance(ts)
@@ -62,7 +62,8 @@ def runner_alerts(reports: list[PositionReport], settings: Settings | None = Non
                   until_s: float | None = None) -> tuple[list[Alert], EmbeddedRunner]:
     alerts: list[Alert] = []
     runner = EmbeddedRunner(settings or preset_settings("watch"), alerts.append)
-    runner.feed((r, r.ts.timestamp(), []) for r in sorted(reports, key=lambda r: (r.ts, r.mmsi)))
+    runner.feed((r, ts_of(r).timestamp(), [])
+                for r in sorted(reports, key=lambda r: (r.ts, r.mmsi)))
     runner.finish(None if until_s is None else datetime.fromtimestamp(until_s, UTC))
     return alerts, runner
 
@@ -75,7 +76,7 @@ def test_a_silent_source_opens_an_outage_and_closes_when_heard_again() -> None:
     assert [a.status for a in alerts] == ["open", "closed"]
     opened, closed = alerts
     assert opened.alert_id == closed.alert_id and opened.kind == "feed_outage"
-    last_before = max(r.ts for r in reports if r.ts < down_from)
+    last_before = max(ts_of(r) for r in reports if ts_of(r) < down_from)
     assert opened.start == last_before
     assert opened.evidence["source"] == "rx1" and opened.evidence["reason"] == SILENT
     # Opened once the silence passed what is allowed (30 times its usual 60 s), not before.
@@ -87,7 +88,7 @@ def test_a_silent_source_opens_an_outage_and_closes_when_heard_again() -> None:
     replayed = drive(FeedDetector(FeedSettings()), reports)
     assert [(a.alert_id, a.status, a.end) for a in replayed] == [
         (a.alert_id, a.status, a.end) for a in alerts]
-    assert closed.end == min(r.ts for r in reports if r.ts >= down_to)
+    assert closed.end == min(ts_of(r) for r in reports if ts_of(r) >= down_to)
 
 
 def test_a_quiet_source_is_judged_by_its_own_usual_interval() -> None:
@@ -115,7 +116,7 @@ def test_a_collapsed_rate_is_an_outage_on_a_busy_feed() -> None:
     reports = fleet("rx1", 311000001, 80, 6.0, lat=10.0)
     keep = 311000001
     reports = [r for r in reports if r.mmsi == keep or not (
-        T0 + timedelta(hours=3) <= r.ts < T0 + timedelta(hours=4))]
+        T0 + timedelta(hours=3) <= ts_of(r) < T0 + timedelta(hours=4))]
     alerts = drive(FeedDetector(FeedSettings()), reports)
     assert [a.status for a in alerts] == ["open", "closed"]
     assert alerts[0].evidence["reason"] == COLLAPSE
@@ -123,7 +124,8 @@ def test_a_collapsed_rate_is_an_outage_on_a_busy_feed() -> None:
     assert alerts[1].end is not None and alerts[1].end <= T0 + timedelta(hours=4, minutes=20)
     # A feed that was never busy is not judged by its rate (traffic at night falls as far).
     few = [r for r in fleet("rx1", 311000001, 4, 6.0)
-           if r.mmsi == keep or not (T0 + timedelta(hours=3) <= r.ts < T0 + timedelta(hours=4))]
+           if r.mmsi == keep
+           or not (T0 + timedelta(hours=3) <= ts_of(r) < T0 + timedelta(hours=4))]
     assert drive(FeedDetector(FeedSettings()), few) == []
 
 
@@ -131,7 +133,7 @@ def _two_stations() -> tuple[list[PositionReport], set[int], set[int]]:
     """Station rx1 hears three vessels, rx2 three others; rx2 goes down for good at 3 h."""
     a = fleet("rx1", 311000001, 3, 8.0, lat=14.0)
     b = fleet("rx2", 311000101, 3, 8.0, lat=16.0)
-    b = [r for r in b if r.ts < T0 + timedelta(hours=3)]
+    b = [r for r in b if ts_of(r) < T0 + timedelta(hours=3)]
     return a + b, {r.mmsi for r in a}, {r.mmsi for r in b}
 
 
@@ -147,7 +149,7 @@ def test_vessels_heard_only_through_a_down_station_do_not_go_dark() -> None:
     # The rule is what keeps them quiet: without it, rx2's three vessels go dark.
     s = preset_settings("watch")
     blind = replace(s, detectors={**s.detectors, "gap": replace(
-        s.detectors["gap"], feed_aware=False, check_coverage=False)})
+        s.detector("gap", GapSettings), feed_aware=False, check_coverage=False)})
     alerts, _ = runner_alerts(reports, blind, until_s=T0.timestamp() + 8 * H)
     assert {a.mmsi for a in alerts if a.kind == "gap"} == on_rx2
 
@@ -155,7 +157,8 @@ def test_vessels_heard_only_through_a_down_station_do_not_go_dark() -> None:
 def test_a_vessel_silent_while_its_station_hears_others_goes_dark() -> None:
     reports, on_rx1, _ = _two_stations()
     dark = min(on_rx1)
-    reports = [r for r in reports if not (r.mmsi == dark and r.ts >= T0 + timedelta(hours=2))]
+    reports = [r for r in reports
+               if not (r.mmsi == dark and ts_of(r) >= T0 + timedelta(hours=2))]
     alerts, _ = runner_alerts(reports, until_s=T0.timestamp() + 8 * H)
     assert {a.mmsi for a in alerts if a.kind == "gap"} == {dark}
 
@@ -165,8 +168,8 @@ def test_a_station_that_fails_long_after_the_vessel_fell_silent_does_not_hide_it
     # rx1 failing afterwards does not excuse that silence.
     a = fleet("rx1", 311000001, 3, 8.0, lat=14.0)
     dark = 311000001
-    a = [r for r in a if not (r.mmsi == dark and r.ts >= T0 + timedelta(hours=1))]
-    a = [r for r in a if r.ts < T0 + timedelta(hours=4)]
+    a = [r for r in a if not (r.mmsi == dark and ts_of(r) >= T0 + timedelta(hours=1))]
+    a = [r for r in a if ts_of(r) < T0 + timedelta(hours=4)]
     settings = preset_settings("watch")
     late = replace(settings, detectors={**settings.detectors, "gap": GapSettings(
         threshold_h=2.0, check_coverage=False)})
@@ -216,6 +219,7 @@ def test_the_gap_detector_reads_the_feed_detectors_watch_heard_once_per_report()
     _, runner = runner_alerts(reports, until_s=T0.timestamp() + 8 * H)
     gap = next(d for d in runner.detectors if d.name == "gap")
     feed = next(d for d in runner.detectors if d.name == "feed")
+    assert isinstance(gap, GapDetector) and isinstance(feed, FeedDetector)
     assert gap._feed is feed.watch  # one SourceWatch, not a copy per detector
     assert sum(s.messages for s in feed.watch.sources.values()) == len(reports)
     # Without the feed detector, the gap detector keeps (and feeds) its own.
@@ -224,5 +228,6 @@ def test_the_gap_detector_reads_the_feed_detectors_watch_heard_once_per_report()
                                                                  enabled=False)})
     alerts, runner = runner_alerts(reports, off, until_s=T0.timestamp() + 8 * H)
     gap = next(d for d in runner.detectors if d.name == "gap")
+    assert isinstance(gap, GapDetector)
     assert sum(s.messages for s in gap._feed.sources.values()) == len(reports)
     assert not [a for a in alerts if a.kind in ("gap", "feed_outage")]

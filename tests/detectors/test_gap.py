@@ -11,7 +11,7 @@ from detectors.base import DetectorContext
 from detectors.gap import PRESETS, GapDetector, GapSettings
 from mda.records import NAV_AT_ANCHOR, NAV_MOORED, Alert, PositionReport
 from mda.synthetic import epoch, track
-from tests.helpers import drive
+from tests.helpers import drive, ts_of
 
 T0 = epoch("2024-05-01T00:00:00Z")
 H = 3600.0
@@ -23,7 +23,8 @@ def run(reports: list[PositionReport], settings: GapSettings | None = None,
     return drive(GapDetector(settings or GapSettings(), context), reports, until_s)
 
 
-def two_reports(gap_s: float, nav: int | None = 0, sog: float | None = 10.0):
+def two_reports(gap_s: float, nav: int | None = 0,
+                sog: float | None = 10.0) -> list[PositionReport]:
     a = PositionReport(T0, 311000001, 15.0, -70.0, sog, 90.0, 90, nav, 1)
     b = PositionReport(T0 + timedelta(seconds=gap_s), 311000001, 15.0, -69.5, 10.0, 90.0, 90,
                        0, 1)
@@ -51,7 +52,7 @@ def test_just_over_the_threshold_is_a_gap_opened_then_closed() -> None:
 def test_gap_opens_while_the_vessel_is_still_silent() -> None:
     a = two_reports(10 * H)[0]
     det = GapDetector(GapSettings())
-    det.step(a, a.ts.timestamp())
+    det.step(a, ts_of(a).timestamp())
     assert det.advance(T0.timestamp() + 2 * H) == []  # exactly the threshold
     opened = det.advance(T0.timestamp() + 2 * H + 60)
     assert [x.status for x in opened] == ["open"]
@@ -81,12 +82,12 @@ def test_no_displacement_without_speed_is_stopped() -> None:
     # A berthed ferry in a positions-only file: 20 minutes within a few metres, then silent.
     det = GapDetector(GapSettings())
     berthed = _still(367482990, 40.7770, -74.0200, 20)
-    back = replace(berthed[-1], ts=berthed[-1].ts + timedelta(hours=9))
+    back = replace(berthed[-1], ts=ts_of(berthed[-1]) + timedelta(hours=9))
     assert drive(det, [*berthed, back]) == []
     assert det.counters["stopped"] == 1
     # The same positions moving 1 km every 2 minutes (~16 kn) do open a gap.
     moving = _still(367482990, 40.7770, -74.0200, 20, step_deg=0.006)
-    back = replace(moving[-1], ts=moving[-1].ts + timedelta(hours=9))
+    back = replace(moving[-1], ts=ts_of(moving[-1]) + timedelta(hours=9))
     assert len(run([*moving, back])) == 2
 
 
@@ -94,7 +95,7 @@ def test_vessels_silent_together_are_a_receiver_outage() -> None:
     # Three vessels under way in one area all fall silent in the same minute: the feed.
     fleet = [r for i in range(3)
              for r in _still(311000010 + i, 15.0 + 0.01 * i, -70.0, 30, 10.0, 90.0, 0.003)]
-    fleet.sort(key=lambda r: r.ts)
+    fleet.sort(key=ts_of)
     det = GapDetector(GapSettings())
     assert drive(det, fleet, T0.timestamp() + 5 * H) == []
     assert det.counters["feed_outage"] == 3  # the one source went silent (detectors/feed.py)
@@ -109,7 +110,7 @@ def test_vessels_silent_together_are_a_receiver_outage() -> None:
     ahead = [r for i in (3, 4) for r in _still(311000010 + i, 15.0 + 0.01 * i, -69.62, 300,
                                                0.2, 0.0)]
     alone = _still(311000010, 15.0, -70.0, 30, 10.0, 90.0, 0.003)
-    alerts = run(sorted([*alone, *others, *ahead], key=lambda r: r.ts),
+    alerts = run(sorted([*alone, *others, *ahead], key=ts_of),
                  until_s=T0.timestamp() + 5 * H)
     assert [a.mmsi for a in alerts] == [311000010]
 
@@ -121,11 +122,11 @@ def test_a_vessel_barely_received_before_its_silence_is_thin_reception() -> None
             for r in _still(311000020 + i, 15.0 + 0.01 * i, -70.0, 300, 0.2, 0.0)]
     fringe = _still(311000040, 15.0, -70.0, 30, 8.0, 90.0, 0.0044)
     det = GapDetector(GapSettings())
-    alerts = drive(det, sorted([*area, fringe[0], fringe[-1]], key=lambda r: r.ts),
+    alerts = drive(det, sorted([*area, fringe[0], fringe[-1]], key=ts_of),
                    T0.timestamp() + 5 * H)
     assert alerts == [] and det.counters["thin"] == 1
     # Heard every two minutes, then silent: dark.
-    alerts = run(sorted([*area, *fringe], key=lambda r: r.ts), until_s=T0.timestamp() + 5 * H)
+    alerts = run(sorted([*area, *fringe], key=ts_of), until_s=T0.timestamp() + 5 * H)
     assert [a.mmsi for a in alerts] == [311000040]
 
 
@@ -136,12 +137,12 @@ def test_sailing_out_of_coverage_is_an_edge_not_a_dark_vessel() -> None:
             for r in _still(311000020 + i, 15.0 + 0.01 * i, -70.0, 300, 0.2, 0.0)]
     leaving = _still(311000030, 15.0, -70.0, 30, 12.0, 90.0, 0.003)
     det = GapDetector(GapSettings())
-    assert drive(det, sorted([*area, *leaving], key=lambda r: r.ts), T0.timestamp() + 5 * H) == []
+    assert drive(det, sorted([*area, *leaving], key=ts_of), T0.timestamp() + 5 * H) == []
     assert det.counters["edge"] == 1
     # Heading back west into the covered area instead: dark.
     inbound = _still(311000030, 15.0, -69.7, 30, 12.0, 270.0, -0.003)
     det = GapDetector(GapSettings())
-    alerts = drive(det, sorted([*area, *inbound], key=lambda r: r.ts), T0.timestamp() + 5 * H)
+    alerts = drive(det, sorted([*area, *inbound], key=ts_of), T0.timestamp() + 5 * H)
     assert [a.mmsi for a in alerts] == [311000030]
 
 
@@ -151,17 +152,17 @@ def test_silence_where_tracks_habitually_end_is_the_fringe() -> None:
     # silent: expected, not dark.
     area = [r for i in range(3)
             for r in _still(311000020 + i, 15.0 + 0.01 * i, -70.0, 400, 0.2, 0.0)]
-    late = [replace(r, ts=r.ts + timedelta(hours=1)) for i in (1, 2)
+    late = [replace(r, ts=ts_of(r) + timedelta(hours=1)) for i in (1, 2)
             for r in _still(311000050 + i, 15.5 + 0.01 * i, -70.0, 60, 6.0, 180.0, -0.001)]
-    going = [replace(r, ts=r.ts + timedelta(hours=2))
+    going = [replace(r, ts=ts_of(r) + timedelta(hours=2))
              for r in _still(311000060, 15.51, -70.0, 30, 6.0, 90.0, 0.003)]
     det = GapDetector(GapSettings())
-    alerts = drive(det, sorted([*area, *late, *going], key=lambda r: r.ts),
+    alerts = drive(det, sorted([*area, *late, *going], key=ts_of),
                    T0.timestamp() + 7 * H)
     assert [a.mmsi for a in alerts if a.mmsi == 311000060] == []
     assert det.counters["fringe"] >= 1
     # Without those tracks beginning there, the same silence is a dark vessel.
-    alerts = run(sorted([*area, *going], key=lambda r: r.ts), until_s=T0.timestamp() + 7 * H)
+    alerts = run(sorted([*area, *going], key=ts_of), until_s=T0.timestamp() + 7 * H)
     assert 311000060 in [a.mmsi for a in alerts]
 
 
@@ -186,7 +187,7 @@ def test_gfw_shore_distance_rule_applies_only_when_known() -> None:
 def test_regular_reports_never_alert_and_ids_are_deterministic() -> None:
     steady = track(311000002, T0, 15.0, -70.0, 12.0, 45.0, 600, 24 * H)
     assert run(steady) == []
-    dark = [r for r in steady if not (3 * H <= (r.ts - T0).total_seconds() < 7 * H)]
+    dark = [r for r in steady if not (3 * H <= (ts_of(r) - T0).total_seconds() < 7 * H)]
     first = run(dark)
     second = run(list(reversed(dark)))
     assert [a.to_dict() for a in first] == [a.to_dict() for a in second]
@@ -224,8 +225,8 @@ def test_a_berth_is_learned_from_a_vessel_that_came_back_in_the_same_place() -> 
     nights = []
     for day in range(2):
         for r in arrive:
-            nights.append(replace(r, ts=r.ts + timedelta(days=day)))
-        nights.append(replace(arrive[-1], ts=arrive[-1].ts + timedelta(days=day, hours=9)))
+            nights.append(replace(r, ts=ts_of(r) + timedelta(days=day)))
+        nights.append(replace(arrive[-1], ts=ts_of(arrive[-1]) + timedelta(days=day, hours=9)))
     det = GapDetector(GapSettings())
     alerts = drive(det, nights)
     assert [a.status for a in alerts] == ["open", "closed"]
@@ -246,7 +247,7 @@ def test_reception_breaking_up_before_the_silence_is_fading_not_dark() -> None:
     # Heard every minute, then a 15-minute hole, one more report, and silence: the signal
     # faded out with range (a transponder switched off goes from its usual rate to nothing).
     steady = track(311000070, T0, 15.0, -70.0, 12.0, 45.0, 60, 1 * H)
-    fading = [*steady, replace(steady[-1], ts=steady[-1].ts + timedelta(minutes=15),
+    fading = [*steady, replace(steady[-1], ts=ts_of(steady[-1]) + timedelta(minutes=15),
                                lat=steady[-1].lat + 0.04)]
     det = GapDetector(GapSettings())
     assert drive(det, fading, T0.timestamp() + 6 * H) == []
@@ -255,7 +256,7 @@ def test_reception_breaking_up_before_the_silence_is_fading_not_dark() -> None:
     assert len(run(steady, until_s=T0.timestamp() + 6 * H)) == 1
     # A vessel whose usual interval is 12 minutes is not fading after a 15-minute hole.
     slow = track(311000071, T0, 15.0, -70.0, 12.0, 45.0, 720, 3 * H)
-    slow = [*slow, replace(slow[-1], ts=slow[-1].ts + timedelta(minutes=15),
+    slow = [*slow, replace(slow[-1], ts=ts_of(slow[-1]) + timedelta(minutes=15),
                            lat=slow[-1].lat + 0.04)]
     assert len(run(slow, until_s=T0.timestamp() + 9 * H)) == 1
 

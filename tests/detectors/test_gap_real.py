@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from detectors.gap import GapSettings
 from mda.settings import preset_settings
 from tests.helpers import replay
 
@@ -52,7 +53,7 @@ def test_satellite_tracks_gaps_match_direct_computation(shared: Path, threshold_
     path = shared / "tracks/gfw_gpsdio-segment_satellite_tracks_2014-2015.jsonl.gz"
     s = preset_settings()
     # The silence rules alone (the stopped and coverage judgements are tested on their own).
-    raw = replace(s.detectors["gap"], threshold_h=threshold_h, stopped_sog_kn=0.0,
+    raw = replace(s.detector("gap", GapSettings), threshold_h=threshold_h, stopped_sog_kn=0.0,
                   stopped_min_s=float("inf"), check_coverage=False,
                   learn_berths=False, feed_aware=False)
     s = replace(s, ingest=replace(s.ingest, allowed_lateness_s=1e12),

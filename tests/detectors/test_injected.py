@@ -21,6 +21,7 @@ from mda.records import NAV_MOORED, Alert, PositionReport, VesselStatic
 from mda.runner import EmbeddedRunner
 from mda.settings import preset_settings, zone_rules
 from mda.synthetic import epoch, legs, to_lines, track, with_status
+from tests.helpers import ts_of
 
 T0 = epoch("2024-06-01T00:00:00Z")
 END = T0 + timedelta(hours=8)
@@ -73,7 +74,7 @@ def build() -> Scene:
         m = s.vessel(636, 70, f"DARK {i}")
         full = track(m, T0, 14.0 + 0.3 * i, -78.0 + 0.2 * i, 11.0, 60.0, 120, 8 * 3600)
         off, dur = 2 + rng.random(), 3 + rng.random()
-        s.add([r for r in full if not (T0 + off * h <= r.ts < T0 + (off + dur) * h)])
+        s.add([r for r in full if not (T0 + off * h <= ts_of(r) < T0 + (off + dur) * h)])
         s.event("gap", m, off, off + dur)
     for i in range(10):  # rendezvous: a fishing vessel and a cargo ship meet for 2.5 h
         lat, lon = 13.0 + 0.4 * i, -76.0 + 0.3 * i
@@ -160,7 +161,8 @@ def scenario_run(shared: Path) -> tuple[Scene, list[Alert], Score]:
 
 @pytest.mark.parametrize("kind", ["gap", "rendezvous", "loitering", "zone_entry", "zone_exit",
                                   "spoofing"])
-def test_recall_and_precision_per_kind(scenario_run, kind: str) -> None:
+def test_recall_and_precision_per_kind(scenario_run: tuple[Scene, list[Alert], Score],
+                                       kind: str) -> None:
     _, _, result = scenario_run
     k = result.kind(kind)
     assert k.events == sum(1 for t in scenario_run[0].truth if t.kind == kind)
@@ -170,7 +172,7 @@ def test_recall_and_precision_per_kind(scenario_run, kind: str) -> None:
         f"{kind}: precision {k.precision} ({k.fp} false alerts)")
 
 
-def test_decoys_raise_nothing(scenario_run) -> None:
+def test_decoys_raise_nothing(scenario_run: tuple[Scene, list[Alert], Score]) -> None:
     scene, alerts, result = scenario_run
     noisy = sorted({(a.kind, a.mmsi, a.summary) for a in alerts
                     if a.mmsi in scene.decoys or (a.other_mmsi in scene.decoys)})

@@ -8,7 +8,7 @@ import pytest
 
 from detectors.base import DetectorContext
 from detectors.loitering import PRESETS, LoiteringDetector, LoiteringSettings
-from mda.records import NAV_AT_ANCHOR
+from mda.records import NAV_AT_ANCHOR, PositionReport
 from mda.synthetic import drop_between, epoch, track, with_status
 from tests.helpers import drive, info_from
 
@@ -18,7 +18,8 @@ FAR = DetectorContext(shore_distance_nm=lambda lat, lon: 80.0,
                       port_distance_km=lambda lat, lon: 150.0)
 
 
-def slow(hours: float, sog: float = 0.8, mmsi: int = 636000001, every_s: float = 180):
+def slow(hours: float, sog: float = 0.8, mmsi: int = 636000001,
+         every_s: float = 180) -> list[PositionReport]:
     return track(mmsi, T0, 15.0, -70.0, sog, 100.0, every_s, hours * H)
 
 

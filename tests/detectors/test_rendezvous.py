@@ -10,7 +10,7 @@ from detectors.base import DetectorContext
 from detectors.rendezvous import PRESETS, RendezvousDetector, RendezvousSettings
 from mda.records import NAV_MOORED, PositionReport
 from mda.synthetic import epoch, track, with_status
-from tests.helpers import drive, info_from
+from tests.helpers import drive, info_from, ts_of
 
 T0 = epoch("2024-04-01T00:00:00Z")
 H = 3600.0
@@ -110,7 +110,7 @@ def test_presets() -> None:
 
 def test_gfw_merges_meetings_of_one_pair_less_than_4h_apart() -> None:
     first = pair(100, 1.5)
-    second = [PositionReport(r.ts + timedelta(hours=4.5), r.mmsi, r.lat, r.lon, r.sog_kn,
+    second = [PositionReport(ts_of(r) + timedelta(hours=4.5), r.mmsi, r.lat, r.lon, r.sog_kn,
                              r.cog_deg, r.heading_deg, r.nav_status, r.msg_type, r.source)
               for r in pair(100, 1.0)]
     alerts = drive(RendezvousDetector(PRESETS["gfw"]), first + second,

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from detectors.base import DetectorContext
 from detectors.spoofing import PRESETS, SpoofingDetector, SpoofingSettings, valid_ship_mmsi
-from mda.records import PositionReport
+from mda.records import Alert, PositionReport
 from mda.synthetic import epoch, track
 from mda.vessels import transmitter_class, valid_form
-from tests.helpers import drive, info_from
+from tests.helpers import drive, info_from, ts_of
 
 T0 = epoch("2024-04-01T00:00:00Z")
 KM_LAT = 1 / 111.195  # degrees of latitude per km
@@ -20,7 +20,7 @@ def at(mmsi: int, minutes: float, lat: float, lon: float) -> PositionReport:
     return PositionReport(T0 + timedelta(minutes=minutes), mmsi, lat, lon, 10.0, 90.0, 90, 0, 1)
 
 
-def reasons(alerts):
+def reasons(alerts: list[Alert]) -> list[tuple[str, str]]:
     return [(a.evidence["reason"], a.status) for a in alerts]
 
 
@@ -88,7 +88,7 @@ def test_a_receiver_glitch_is_counted_not_alerted() -> None:
         base = track(mmsi, T0, 30.0 + 0.1 * k, -88.0, 0.0, 0.0, 60, 3600)
         for i in (30, 31, 32):
             base[i] = replace(base[i], lat=base[i].lat + 15 * KM_LAT,
-                              ts=base[i].ts + timedelta(seconds=k))
+                              ts=ts_of(base[i]) + timedelta(seconds=k))
         reports += base
     assert drive(det, reports) == []
     assert det.counters["receiver_glitch"] == 6

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from shapely.geometry import Polygon, box
 
 from detectors.base import DetectorContext
 from detectors.zone import ZoneDetector, ZoneSettings
-from mda.records import PositionReport
+from mda.records import Alert, PositionReport
 from mda.synthetic import epoch, track
 from tests.helpers import drive, info_from
 from zones.catalogue import DEFAULT_RULES, Zone
@@ -22,7 +23,7 @@ INFO = info_from({FISHER_VEN: {"ship_type": 30, "name": "LA GAVIOTA"},
                   FISHER_BLZ: {"ship_type": 30}, CARGO_PAN: {"ship_type": 70}})
 
 
-def zone(kind: str, geom, sovereign: str | None = "BLZ", zid: str = "z1") -> Zone:
+def zone(kind: str, geom: Polygon, sovereign: str | None = "BLZ", zid: str = "z1") -> Zone:
     return Zone(zid, f"Test {kind}", kind, sovereign, geom, DEFAULT_RULES[kind])
 
 
@@ -40,7 +41,7 @@ def crossing(mmsi: int, lon0: float = -88.5, sog: float = 6.0, hours: float = 4.
 EEZ = box(-88.2, 16.5, -87.9, 17.5)
 
 
-def kinds(alerts):
+def kinds(alerts: list[Alert]) -> list[tuple[str, str]]:
     return [(a.kind, a.status) for a in alerts]
 
 
@@ -99,7 +100,7 @@ def test_a_zone_with_a_hole() -> None:
     assert drive(ZoneDetector(ZoneSettings(), ctx(zone("mpa", holed))), in_ring) != []
 
 
-def test_a_zone_across_the_antimeridian(tmp_path) -> None:
+def test_a_zone_across_the_antimeridian(tmp_path: Path) -> None:
     import json
 
     from zones.catalogue import load_zones

@@ -21,12 +21,16 @@ from mda.exercise.motion import report_interval_s
 from mda.exercise.world import HARBOUR_KM, km_many
 from mda.flags import flag_of
 from mda.geo import haversine_m
-from mda.records import PositionReport, VesselStatic
+from mda.records import PositionReport, SensorContact, VesselStatic
 from tests.exercise.conftest import write_tiny
+from tests.helpers import ts_of
+from zones.catalogue import Zone
 from zones.shore import ShoreDistance
 
+DecodedFile = tuple[list[PositionReport], list[VesselStatic], IngestStats]
 
-def decode(path: Path) -> tuple[list[PositionReport], list[VesselStatic], IngestStats]:
+
+def decode(path: Path) -> DecodedFile:
     """Every record the project's NMEA decoder gets from a file (duplicates dropped)."""
     stats = IngestStats()
     src = Source.open(str(path))
@@ -35,25 +39,31 @@ def decode(path: Path) -> tuple[list[PositionReport], list[VesselStatic], Ingest
     dec = make_decoder(str(path), sniff_format(head), stats, Deduplicator())
     pos: list[PositionReport] = []
     sta: list[VesselStatic] = []
+
+    def take() -> None:
+        for rec, _, _ in dec.out:
+            if isinstance(rec, PositionReport):
+                pos.append(rec)
+            else:
+                assert isinstance(rec, VesselStatic), rec  # traffic has no sensor contacts
+                sta.append(rec)
+        dec.out.clear()
+
     for n, raw in enumerate(chain(head, lines), 1):
         dec.feed(n, raw)
-        for rec, _, _ in dec.out:
-            (pos if isinstance(rec, PositionReport) else sta).append(rec)
-        dec.out.clear()
+        take()
     dec.flush()
-    for rec, _, _ in dec.out:
-        (pos if isinstance(rec, PositionReport) else sta).append(rec)
+    take()
     return pos, sta, stats
 
 
 @pytest.fixture(scope="module")
-def decoded(tiny: Exercise) -> tuple[list[PositionReport], list[VesselStatic], IngestStats]:
+def decoded(tiny: Exercise) -> DecodedFile:
     return decode(tiny.traffic)
 
 
 @pytest.fixture(scope="module")
-def clean_decoded(tiny_clean: Exercise) -> tuple[list[PositionReport], list[VesselStatic],
-                                                 IngestStats]:
+def clean_decoded(tiny_clean: Exercise) -> DecodedFile:
     return decode(tiny_clean.traffic)
 
 
@@ -64,7 +74,8 @@ def by_vessel(reports: list[PositionReport]) -> dict[int, list[PositionReport]]:
     return out
 
 
-def test_every_position_is_at_sea_or_in_a_harbour(tiny: Exercise, decoded) -> None:
+def test_every_position_is_at_sea_or_in_a_harbour(tiny: Exercise,
+                                                  decoded: DecodedFile) -> None:
     pos, _, _ = decoded
     lats = np.array([r.lat for r in pos])
     lons = np.array([r.lon for r in pos])
@@ -82,7 +93,7 @@ def test_every_position_is_at_sea_or_in_a_harbour(tiny: Exercise, decoded) -> No
 
 
 def test_reporting_intervals_match_class_speed_and_status(tiny_clean: Exercise,
-                                                          clean_decoded) -> None:
+                                                          clean_decoded: DecodedFile) -> None:
     """Without reception noise, the time to a vessel's next report is the ITU-R M.1371
     interval of its class, speed and status (at a change of speed, the shorter of the two)."""
     pos, _, _ = clean_decoded
@@ -127,13 +138,13 @@ def test_aggregated_feed_keeps_at_most_one_position_per_interval(tmp_path: Path)
     ex = generate_file(path, tmp_path / "out")
     pos, _, _ = decode(ex.traffic)
     twins = {e.mmsi for e in ex.truth.events if e.reason == "shared_mmsi"}
-    gaps = [(b.ts - a.ts).total_seconds() for m, rs in by_vessel(pos).items()
+    gaps = [(ts_of(b) - ts_of(a)).total_seconds() for m, rs in by_vessel(pos).items()
             if m not in twins for a, b in pairwise(rs)]
     assert min(gaps) >= 2  # consecutive buckets may hold reports a few seconds apart
     assert np.median(gaps) >= 60
 
 
-def test_ground_truth_matches_what_was_written(tiny: Exercise, decoded) -> None:
+def test_ground_truth_matches_what_was_written(tiny: Exercise, decoded: DecodedFile) -> None:
     pos, _, _ = decoded
     reports = by_vessel(pos)
     zones = {z.id: z for z in _zones(tiny)}
@@ -145,33 +156,34 @@ def test_ground_truth_matches_what_was_written(tiny: Exercise, decoded) -> None:
         if e.kind == "dark_target":
             # its contacts were written, and no AIS vessel is anywhere near them
             mine = [c for c in contacts if key_of(c) in e.params["contacts"]]
-            times = sorted(c.ts.timestamp() for c in mine)
+            times = sorted(ts_of(c).timestamp() for c in mine)
             if e.params["sensor"] == "sar":
                 assert len(mine) == 2
             else:  # a sweep every 6 s for the event's duration
                 assert set(np.diff(times)) == {6.0}
                 assert times[-1] - times[0] == pytest.approx(e.params["duration_h"] * 3600,
                                                              abs=10)
-            assert e.mmsi == 0 and min(c.ts.timestamp() for c in mine) == e.start
+            assert e.mmsi == 0 and min(ts_of(c).timestamp() for c in mine) == e.start
             for c in mine[::50]:
-                near = [r for r in pos if abs((r.ts - c.ts).total_seconds()) <= 600
+                near = [r for r in pos if abs((ts_of(r) - ts_of(c)).total_seconds()) <= 600
                         and haversine_m(r.lat, r.lon, c.lat, c.lon) < 1600]
                 assert near == []
             continue
         rs = reports[e.mmsi]
-        t = np.array([r.ts.timestamp() for r in rs])
+        t = np.array([ts_of(r).timestamp() for r in rs])
         if e.kind == "gap":
             assert e.end is not None
             assert e.start in t and e.end in t  # the last report before, the first after
             assert not ((t > e.start) & (t < e.end)).any()
             assert e.end - e.start >= e.params["duration_h"] * 3600
-            assert next(r for r in rs if r.ts.timestamp() == e.start).sog_kn > 5  # under way
+            first = next(r for r in rs if ts_of(r).timestamp() == e.start)
+            assert first.sog_kn is not None and first.sog_kn > 5  # under way
         elif e.kind == "rendezvous":
-            assert e.other_mmsi is not None
-            other = {r.ts.timestamp(): r for r in reports[e.other_mmsi]}
+            assert e.other_mmsi is not None and e.end is not None
+            other = {ts_of(r).timestamp(): r for r in reports[e.other_mmsi]}
             close = 0
             for r in rs:
-                ts = r.ts.timestamp()
+                ts = ts_of(r).timestamp()
                 if not e.start <= ts <= e.end:
                     continue
                 assert r.sog_kn is not None and r.sog_kn < 2
@@ -183,51 +195,55 @@ def test_ground_truth_matches_what_was_written(tiny: Exercise, decoded) -> None:
             assert close > 100
             assert (e.end - e.start) / 3600 == pytest.approx(e.params["duration_h"], abs=0.05)
         elif e.kind == "loitering" and e.required:
-            slow = [r for r in rs if e.start <= r.ts.timestamp() <= e.end]
+            assert e.end is not None
+            slow = [r for r in rs if e.start <= ts_of(r).timestamp() <= e.end]
             assert slow and all(r.sog_kn is not None and r.sog_kn < 2 for r in slow)
             nm = ShoreDistance.default().many_nm([r.lat for r in slow], [r.lon for r in slow])
             assert nm.min() >= 12
         elif e.kind == "zone_entry":
+            assert e.zone_id is not None
             z = zones[e.zone_id]
-            first = next(r for r in rs if r.ts.timestamp() == e.start)
+            first = next(r for r in rs if ts_of(r).timestamp() == e.start)
             assert shapely.contains_xy(z.geometry, first.lon, first.lat)
-            before = [r for r in rs if r.ts.timestamp() < e.start]
+            before = [r for r in rs if ts_of(r).timestamp() < e.start]
             assert before and not shapely.contains_xy(z.geometry, before[-1].lon,
                                                       before[-1].lat)
         elif e.kind == "zone_exit":
+            assert e.zone_id is not None
             z = zones[e.zone_id]
-            first = next(r for r in rs if r.ts.timestamp() == e.start)
+            first = next(r for r in rs if ts_of(r).timestamp() == e.start)
             assert not shapely.contains_xy(z.geometry, first.lon, first.lat)
         elif e.kind == "spoofing" and e.reason == "speed":
             i = int(np.flatnonzero(t == e.start)[0])
             jump = haversine_m(rs[i - 1].lat, rs[i - 1].lon, rs[i].lat, rs[i].lon)
             assert jump >= 0.9 * e.params["jump_km"] * 1000
         elif e.kind == "spoofing":
-            inside = [r for r in rs if e.start <= r.ts.timestamp() <= e.end]
+            assert e.end is not None
+            inside = [r for r in rs if e.start <= ts_of(r).timestamp() <= e.end]
             far = max(haversine_m(inside[0].lat, inside[0].lon, r.lat, r.lon) for r in inside)
             assert far >= 0.8 * e.params["jump_km"] * 1000  # two places at once
     # background traffic makes no incursion of its own
     assert all(e.source == "injected" for e in tiny.truth.events)
 
 
-def written_contacts(ex: Exercise) -> list:
+def written_contacts(ex: Exercise) -> list[SensorContact]:
     """The radar and SAR contacts of the exercise's sensor files, decoded by ingest."""
     from mda.runner import EmbeddedRunner
 
-    seen: list = []
+    seen: list[SensorContact] = []
     runner = EmbeddedRunner(on_contact=seen.append)
     runner.run([Source.open(str(ex.out_dir / name)) for name in ex.sensors])
     assert runner.stats.rejected == {} and runner.stats.contacts_untimed == 0
     return seen
 
 
-def key_of(c) -> str:
+def key_of(c: SensorContact) -> str:
     from mda.exercise.truth import contact_key
 
     return contact_key(c.sensor, c.source, c.contact_id)
 
 
-def test_decoys_are_what_they_claim(tiny: Exercise, decoded) -> None:
+def test_decoys_are_what_they_claim(tiny: Exercise, decoded: DecodedFile) -> None:
     pos, _, _ = decoded
     reports = by_vessel(pos)
     kinds = {d.kind: d for d in tiny.truth.decoys}
@@ -236,23 +252,25 @@ def test_decoys_are_what_they_claim(tiny: Exercise, decoded) -> None:
     sensed = kinds["sensed_ais"]
     mine = [c for c in written_contacts(tiny) if key_of(c) in sensed.params["contacts"]]
     assert len(mine) > 100  # radar sweeps every 6 s
-    at = {r.ts.timestamp(): r for r in reports[sensed.mmsis[0]]}
+    at = {ts_of(r).timestamp(): r for r in reports[sensed.mmsis[0]]}
     offsets = [haversine_m(c.lat, c.lon, r.lat, r.lon) for c in mine
-               if (r := at.get(c.ts.timestamp())) is not None]
+               if (r := at.get(ts_of(c).timestamp())) is not None]
     assert offsets and max(offsets) <= sensed.params["noise_m"] + 50  # the vessel, with noise
     moored = kinds["moored_together"]
     a, b = (reports[m] for m in moored.mmsis)
     assert all(r.nav_status == 5 for r in a + b)
     assert haversine_m(a[0].lat, a[0].lon, b[0].lat, b[0].lon) < 100
-    assert max((y.ts - x.ts).total_seconds() for x, y in pairwise(b)) >= 3 * 3600  # silent
+    assert max((ts_of(y) - ts_of(x)).total_seconds() for x, y in pairwise(b)) >= 3 * 3600  # silent
     fast = kinds["fast_crossing"]
     x, y = (reports[m] for m in fast.mmsis)
-    at = {r.ts.timestamp(): r for r in y}
+    at = {ts_of(r).timestamp(): r for r in y}
     closest = min(haversine_m(r.lat, r.lon, o.lat, o.lon) for r in x
-                  for dt in range(-5, 6) if (o := at.get(r.ts.timestamp() + dt)) is not None)
+                  for dt in range(-5, 6) if (o := at.get(ts_of(r).timestamp() + dt)) is not None)
     assert closest < 500
-    assert all(r.sog_kn > 5 for r in x if fast.start <= r.ts.timestamp() <= fast.end)
+    assert all(r.sog_kn is not None and r.sog_kn > 5
+               for r in x if fast.start <= ts_of(r).timestamp() <= fast.end)
     transit = kinds["zone_transit"]
+    assert transit.zone_id is not None
     zone = {z.id: z for z in _zones(tiny)}[transit.zone_id]
     rs = reports[transit.mmsis[0]]
     inside = shapely.contains_xy(zone.geometry, [r.lon for r in rs], [r.lat for r in rs])
@@ -261,7 +279,7 @@ def test_decoys_are_what_they_claim(tiny: Exercise, decoded) -> None:
     assert gap_deg * 60 < 2 * transit.params["distance_nm"] + 2  # it does pass close by
 
 
-def _zones(ex: Exercise) -> list:
+def _zones(ex: Exercise) -> list[Zone]:
     from zones.catalogue import load_zones
 
     return load_zones(ex.out_dir / "zones.geojson")[0]
@@ -275,7 +293,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path, tiny: Exerc
     assert other.traffic.read_bytes() != tiny.traffic.read_bytes()
 
 
-def test_the_feed_is_dirty_like_a_real_one(tiny: Exercise, decoded) -> None:
+def test_the_feed_is_dirty_like_a_real_one(tiny: Exercise, decoded: DecodedFile) -> None:
     _, _, stats = decoded
     assert stats.messages_duplicate > 1000  # heard again by mda-rx2
     assert stats.rejected["bad_checksum"] > 10 and stats.rejected["truncated_no_checksum"] > 10
@@ -289,7 +307,8 @@ def test_the_feed_is_dirty_like_a_real_one(tiny: Exercise, decoded) -> None:
     assert max(a - b for a, b in pairwise(times)) <= 300  # within the allowed lateness
 
 
-def test_identities_are_real_mmsis_with_static_data(tiny: Exercise, decoded) -> None:
+def test_identities_are_real_mmsis_with_static_data(tiny: Exercise,
+                                                    decoded: DecodedFile) -> None:
     pos, sta, _ = decoded
     mmsis = {r.mmsi for r in pos}
     assert all(200_000_000 <= m <= 799_999_999 and flag_of(m) is not None for m in mmsis)
@@ -300,14 +319,14 @@ def test_identities_are_real_mmsis_with_static_data(tiny: Exercise, decoded) -> 
     assert classes[1] > 0 and classes[18] > 0
     types = {s.ship_type for s in sta}
     assert {30, 70, 80} <= types
-    first_static = {}
+    first_static: dict[int, VesselStatic] = {}
     for s in sta:
-        first_static.setdefault(s.mmsi, s.ts)
-    first_pos = {}
+        first_static.setdefault(s.mmsi, s)
+    first_pos: dict[int, PositionReport] = {}
     for r in pos:
-        first_pos.setdefault(r.mmsi, r.ts)
+        first_pos.setdefault(r.mmsi, r)
     # a vessel's static data comes with its first report, so rules on ship type apply at once
-    late = [m for m in mmsis if first_static[m] > first_pos[m]]
+    late = [m for m in mmsis if ts_of(first_static[m]) > ts_of(first_pos[m])]
     assert len(late) <= 0.1 * len(mmsis)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -30,7 +32,7 @@ report = st.fixed_dictionaries({
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(report, min_size=1, max_size=40))
-def test_position_lines_equal_pyais_byte_for_byte(rows: list[dict]) -> None:
+def test_position_lines_equal_pyais_byte_for_byte(rows: list[dict[str, Any]]) -> None:
     def col(key: str, dtype: type = np.int64) -> np.ndarray:
         return np.array([r[key] for r in rows], dtype=dtype)
 

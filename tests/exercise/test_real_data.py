@@ -8,6 +8,7 @@ from pathlib import Path
 from mda.exercise.generate import generate_file
 from mda.exercise.replay import replay_exercise
 from tests.exercise.test_generator import decode
+from tests.helpers import ts_of
 
 GULF = """
 [scenario]
@@ -92,7 +93,7 @@ def test_a_real_ais_file_as_background(shared: Path, tmp_path: Path) -> None:
     seen = {r.mmsi for r in pos}
     assert real <= seen
     assert not real & {m for e in ex.truth.events for m in (e.mmsi, e.other_mmsi)}
-    assert min(r.ts for r in pos).isoformat().startswith("2024-07-01T00:")
+    assert min(ts_of(r) for r in pos).isoformat().startswith("2024-07-01T00:")
     result = replay_exercise(ex.out_dir)
     s = result.score
     for kind in ("gap", "rendezvous", "loitering", "spoofing"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,7 @@ def iso(t: float) -> str:
 
 
 def alert(aid: str, kind: str, mmsi: int, start: float, end: float | None = None,
-          other: int | None = None, zone: str | None = None, **evidence: object) -> dict:
+          other: int | None = None, zone: str | None = None, **evidence: object) -> dict[str, Any]:
     return {"alert_id": aid, "kind": kind, "status": "open" if end is None else "closed",
             "mmsi": mmsi, "other_mmsi": other, "start": iso(start),
             "end": None if end is None else iso(end), "zone_id": zone, "evidence": evidence,
@@ -119,7 +120,7 @@ def test_dark_targets_are_matched_by_their_contact_not_an_mmsi() -> None:
     t = Truth("t", 1, T0 - H, T0 + 10 * H, ev, decoys)
 
     def dark(aid: str, sensor: str, source: str, ident: str, start: float,
-             end: float | None) -> dict:
+             end: float | None) -> dict[str, Any]:
         return alert(aid, "dark_target", 0, start, end, sensor=sensor, source=source,
                      contact_id=ident, detected_at=iso(start + 700))
 

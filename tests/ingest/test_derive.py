@@ -29,7 +29,7 @@ def test_speed_and_course_from_consecutive_fixes() -> None:
     assert derive(fix(T0, 10.0, -70.0), T0).sog_kn is None  # nothing before it
     r = derive(fix(T0 + 600, 10.0, -69.95), T0 + 600)
     expected = haversine_m(10.0, -70.0, 10.0, -69.95) / M_PER_NM / (600 / 3600)
-    assert r.derived and abs(r.sog_kn - expected) < 0.01
+    assert r.derived and r.sog_kn is not None and abs(r.sog_kn - expected) < 0.01
     assert r.cog_deg is not None and abs(r.cog_deg - 90.0) < 0.5  # due east
     assert derive.derived == 1
 
@@ -90,7 +90,8 @@ def test_prepare_sorts_only_when_disorder_exceeds_the_lateness() -> None:
     assert report.as_dict()["sorted"] == {"records": 3, "positions": 3, "out_of_order": 1,
                                           "sorted": True}
     # derivation happens after the sort, so every later fix gets a speed
-    assert [o[0].derived for o in out] == [False, True, True]
+    assert [o[0].derived if isinstance(o[0], PositionReport) else None
+            for o in out] == [False, True, True]
     live = SourceReport("c")
     out = list(prepare(iter(beyond), live, 300.0, sort=False, derive=False))
     assert not live.sorted

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mda.synthetic import drop_between, epoch, to_lines, track
-from tests.helpers import replay_lines
+from tests.helpers import Run, replay_lines
 
 T0 = epoch("2024-02-01T00:00:00Z")
 H = timedelta(hours=1)
@@ -72,7 +72,7 @@ def test_shuffling_within_the_allowed_lateness_gives_the_same_alerts(seed: int) 
     shuffled = [line for _, line in sorted(keyed)]
     assert shuffled != BASE
 
-    def essence(run):
+    def essence(run: Run) -> list[tuple[str, str, str | None, str | None]]:
         return sorted((a.alert_id, a.status, a.to_dict()["start"], a.to_dict()["end"])
                       for a in run.final().values())
 

@@ -7,13 +7,13 @@ from dataclasses import replace
 
 from mda.settings import preset_settings
 from mda.synthetic import epoch, tag_block, to_lines, track
-from tests.helpers import replay_lines
+from tests.helpers import Run, replay_lines
 
 GOOD = "!AIVDM,1,1,,B,15M67FC000G?ufbE`FepT@3n00Sa,0*5C"  # MMSI 366053209
 T0 = epoch("2024-01-01T00:00:00Z")
 
 
-def _reasons(run) -> dict[int, str]:
+def _reasons(run: Run) -> dict[int, str]:
     return {r.line_no: r.reason for r in run.rejects}
 
 
@@ -107,9 +107,10 @@ def test_not_available_codes_are_missing_values_not_errors() -> None:
 
     from ingest.framing import nmea_checksum
 
-    def nmea(**kw: object) -> str:
-        fields = {"type": 1, "mmsi": 311000002, "lat": 10.0, "lon": -70.0, "speed": 102.3,
-                  "course": 360.0, "heading": 511, "status": 0}
+    def nmea(**kw: float) -> str:
+        fields: dict[str, str | int | float | bytes | bool] = {
+            "type": 1, "mmsi": 311000002, "lat": 10.0, "lon": -70.0, "speed": 102.3,
+            "course": 360.0, "heading": 511, "status": 0}
         fields.update(kw)
         s = encode_dict(fields, talker_id="AI", sentence_type="VDM")[0]
         assert int(s[-2:], 16) == nmea_checksum(s[1:-3].encode())

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from ingest.framing import nmea_checksum
+from ingest.quarantine import Reject
 from ingest.sources import Source, sniff_format
 from mda.geo import M_PER_NM, haversine_m
 from mda.records import SensorContact
@@ -24,7 +26,8 @@ from mda.settings import (
 )
 from tests.helpers import replay_lines
 
-RADAR = RadarSettings(18.0, -76.8)
+RADAR_LAT, RADAR_LON = 18.0, -76.8
+RADAR = RadarSettings(RADAR_LAT, RADAR_LON)
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 GOOD_AIS = "!AIVDM,1,1,,B,15M67FC000G?ufbE`FepT@3n00Sa,0*5C"
 
@@ -39,9 +42,9 @@ def tag(t: float, station: str = "radar1") -> str:
 
 
 def contacts_of(lines: list[str], radar: RadarSettings | None = RADAR
-                ) -> tuple[list[SensorContact], EmbeddedRunner, list]:
+                ) -> tuple[list[SensorContact], EmbeddedRunner, list[Reject]]:
     seen: list[SensorContact] = []
-    rejects: list = []
+    rejects: list[Reject] = []
     settings = replace(preset_settings(), radar=radar or RadarSettings())
     runner = EmbeddedRunner(settings, on_reject=rejects.append, on_contact=seen.append)
     data = ("\n".join(lines) + "\n").encode()
@@ -58,9 +61,9 @@ def test_ttm_range_and_bearing_from_the_radar_and_its_utc_time() -> None:
     assert (c.sensor, c.source, c.contact_id, c.status, c.name) == (
         "radar", "radar1", "3", "tracking", "FOO")
     assert c.ts == datetime(2024, 5, 1, 11, 59, 58, tzinfo=UTC)
-    assert haversine_m(RADAR.lat, RADAR.lon, c.lat, c.lon) == pytest.approx(5.2 * M_PER_NM,
+    assert haversine_m(RADAR_LAT, RADAR_LON, c.lat, c.lon) == pytest.approx(5.2 * M_PER_NM,
                                                                             rel=1e-4)
-    assert c.lat > RADAR.lat and c.lon > RADAR.lon  # north-east
+    assert c.lat > RADAR_LAT and c.lon > RADAR_LON  # north-east
     assert (c.sog_kn, c.cog_deg) == (11.5, 90.0)
     assert runner.stats.contacts == {"radar": 1}
     assert not c.reference
@@ -85,7 +88,7 @@ def test_tll_any_talker_lost_status_and_midnight() -> None:
     line = tag(t, "arpa") + sign("IITLL,12,1807.500,N,07648.000,W,TGT12,235959.00,L,")
     (c,), _, _ = contacts_of([line], None)  # TLL needs no radar position
     assert (c.contact_id, c.status, c.name) == ("12", "lost", "TGT12")
-    assert (c.lat, c.lon) == (pytest.approx(18.125), pytest.approx(-76.8))
+    assert (c.lat, c.lon) == pytest.approx((18.125, -76.8))
     assert c.ts == datetime(2024, 5, 1, 23, 59, 59, tzinfo=UTC)
 
 
@@ -174,7 +177,7 @@ def test_sar_detections_csv() -> None:
     data = SAR.encode()
     assert sniff_format(data.splitlines()[:3]) == "sar"
     seen: list[SensorContact] = []
-    rejects: list = []
+    rejects: list[Reject] = []
     runner = EmbeddedRunner(preset_settings(), on_reject=rejects.append, on_contact=seen.append)
     summary = runner.run([Source.from_bytes("sar.csv", data)]).as_dict()
     by_id = {c.contact_id: c for c in seen}
@@ -191,7 +194,7 @@ def test_sar_detections_csv() -> None:
     assert summary["contacts"] == {"sar": 5} and summary["contacts_untimed"] == 1
 
 
-def test_radar_settings_file_and_option(tmp_path) -> None:
+def test_radar_settings_file_and_option(tmp_path: Path) -> None:
     cfg = tmp_path / "s.toml"
     cfg.write_text("[radar]\nlat = 18.0\nlon = -76.8\n")
     loaded = load_settings(config=cfg)

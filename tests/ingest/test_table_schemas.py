@@ -170,7 +170,7 @@ def test_positions_only_tracks_get_derived_speed_and_counted_missing_fields() ->
     d = Decoded("\n".join(rows) + "\n")
     first, second, third = d.pos(367466930)
     assert first.sog_kn is None and not first.derived
-    assert second.derived and abs(second.sog_kn - 3.6) < 0.05
+    assert second.derived and second.sog_kn is not None and abs(second.sog_kn - 3.6) < 0.05
     assert second.cog_deg is not None and min(second.cog_deg, 360 - second.cog_deg) < 0.5
     assert third.sog_kn is None and not third.derived
     src = d.summary["inputs"][0]

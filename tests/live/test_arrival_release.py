@@ -61,7 +61,7 @@ def test_an_arrival_timed_record_reaches_the_detectors_at_once(shared: Path) -> 
     # watermark is the newest arrival time (not 10 s behind it).
     assert runner.stats.positions > 1000
     assert len(released) == runner.stats.positions
-    assert runner.watermark == runner.max_event_ts
+    assert runner.watermark is not None and runner.watermark == runner.max_event_ts
     assert abs(runner.watermark - (T0 + (len(lines) - 1) * 0.01)) < 0.02
     # A sentence that proves an event raises its alert inside receive(), before any tick.
     before = len(alerts)
@@ -92,6 +92,7 @@ def test_tag_timed_records_keep_the_allowed_lateness_and_the_lower_frontier_wins
     for i, s in enumerate(lines[:200]):
         feed.receive(0, T0 + i * 0.01, tag_blocked(T0 + i * 0.01, s))
     runner = feed.runner
+    assert runner.max_event_ts is not None
     assert runner.watermark == runner.max_event_ts - LATENESS_S  # tag-timed only: held back
     held = runner.stats.positions - len(released)
     assert held > 50

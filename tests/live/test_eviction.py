@@ -10,7 +10,9 @@ import pickle
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from detectors.gap import GapDetector
+from detectors.gap import GapDetector, GapSettings
+from detectors.rendezvous import RendezvousDetector
+from detectors.spoofing import SpoofingDetector
 from mda.live import LiveFeed
 from mda.records import Alert
 from mda.runner import EmbeddedRunner
@@ -93,20 +95,20 @@ def test_state_stays_flat_over_a_long_run_with_churning_vessels() -> None:
     assert gap._vessels and all(v.last_t >= horizon or v.open_alert
                                 for v in gap._vessels.values())
     spoof = det["spoofing"]
-    assert spoof._ids and all(  # type: ignore[attr-defined]
-        max(tr.t for tr in i.tracks) >= horizon or i.open
-        for i in spoof._ids.values())  # type: ignore[attr-defined]
+    assert isinstance(spoof, SpoofingDetector)
+    assert spoof._ids and all(max(tr.t for tr in i.tracks) >= horizon or i.open
+                              for i in spoof._ids.values())
     rdv = det["rendezvous"]
-    assert rdv._vessels and all(  # type: ignore[attr-defined]
-        v.t >= horizon for v in rdv._vessels.values())  # type: ignore[attr-defined]
-    assert sum(len(m) for m in rdv._grid.values()) == len(rdv._vessels)  # type: ignore[attr-defined]
+    assert isinstance(rdv, RendezvousDetector)
+    assert rdv._vessels and all(v.t >= horizon for v in rdv._vessels.values())
+    assert sum(len(m) for m in rdv._grid.values()) == len(rdv._vessels)
 
 
 def test_zone_state_of_silent_vessels_is_dropped_unless_an_alert_is_open() -> None:
     import shapely
 
     from detectors.base import DetectorContext
-    from detectors.zone import ZoneDetector
+    from detectors.zone import ZoneDetector, ZoneSettings
     from zones.catalogue import Zone, ZoneRule
 
     zone = Zone("pr-restricted", "Test restricted area", "restricted", "USA",
@@ -117,7 +119,7 @@ def test_zone_state_of_silent_vessels_is_dropped_unless_an_alert_is_open() -> No
         return [zone] if zone.geometry.contains(shapely.Point(lon, lat)) else []
 
     s = preset_settings()
-    det = ZoneDetector(s.detectors["zone"], DetectorContext(zones_at=zones_at))  # type: ignore[arg-type]
+    det = ZoneDetector(s.detector("zone", ZoneSettings), DetectorContext(zones_at=zones_at))
     inside = track(367_000_001, T0, 17.8, -66.3, 3.0, 90.0, 60.0, 1800.0)
     outside = track(367_000_002, T0, 16.0, -66.3, 3.0, 90.0, 60.0, 1800.0)
     alerts = drive(det, inside + outside)
@@ -128,12 +130,12 @@ def test_zone_state_of_silent_vessels_is_dropped_unless_an_alert_is_open() -> No
 
 def test_a_vessel_whose_gap_is_open_is_kept_until_it_is_heard_again() -> None:
     s = preset_settings()
-    gap_settings = replace(s.detectors["gap"], fringe_min_vessels=10**6)
-    det = GapDetector(gap_settings)  # type: ignore[arg-type]
+    gap_settings = replace(s.detector("gap", GapSettings), fringe_min_vessels=10**6)
+    det = GapDetector(gap_settings)
     dark = track(338_123_456, T0, 18.0, -66.0, 12.0, 90.0, 60.0, 2 * HOUR)
     other = track(338_654_321, T0, 16.0, -64.0, 12.0, 270.0, 60.0, 2 * HOUR)
     t_end = T0.timestamp() + 2 * HOUR
-    threshold_s = gap_settings.threshold_h * HOUR  # type: ignore[attr-defined]
+    threshold_s = gap_settings.threshold_h * HOUR
     alerts = drive(det, dark + other, until=t_end + threshold_s + 60)
     opened = [a for a in alerts if a.kind == "gap" and a.status == "open"]
     assert {a.mmsi for a in opened} == {338_123_456, 338_654_321}

@@ -9,6 +9,7 @@ import json
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from ingest.network import GPSD_PORT, NetworkSource
 from mda.live import LiveFeed, open_live
@@ -18,7 +19,8 @@ from mda.settings import preset_settings
 from tests.live.feed import FakeGpsd, FeedServer, capture, wait_until
 
 
-def _run_until(url: str, n: int) -> tuple[LiveFeed, list[PositionReport], dict, list[dict]]:
+def _run_until(url: str, n: int) -> tuple[LiveFeed, list[PositionReport], dict[str, Any],
+                                         list[dict[str, Any]]]:
     stop = threading.Event()
     got: list[PositionReport] = []
     feed = LiveFeed(EmbeddedRunner(preset_settings()), [open_live(url, stop=stop)],

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pyais import decode
 
+from detectors.gap import GapSettings
 from mda.live import LiveFeed
 from mda.records import Alert
 from mda.runner import EmbeddedRunner
@@ -32,7 +33,8 @@ class Quiet:
 
 def _settings() -> Settings:
     s = preset_settings("watch")
-    gap = replace(s.detectors["gap"], fringe_min_vessels=10**6)  # one receiver's fringe: off
+    # one receiver's fringe: off
+    gap = replace(s.detector("gap", GapSettings), fringe_min_vessels=10**6)
     return replace(s, detectors={**s.detectors, "gap": gap},
                    ingest=replace(s.ingest, allowed_lateness_s=LATENESS_S))
 
@@ -54,7 +56,7 @@ def _mmsi(sentence: bytes) -> int | None:
 def test_a_vessel_that_goes_dark_opens_its_gap_on_the_wall_clock(shared: Path) -> None:
     lines = capture(shared)
     settings = _settings()
-    threshold_s = settings.detectors["gap"].threshold_h * 3600.0  # type: ignore[attr-defined]
+    threshold_s = settings.detector("gap", GapSettings).threshold_h * 3600.0
     dark_times = [t for t, s in lines if _mmsi(s) == DARK]
     cut = dark_times[len(dark_times) // 2]
     alerts: list[Alert] = []
@@ -156,5 +158,5 @@ def test_a_silent_feed_is_a_feed_outage_not_a_fleet_of_dark_vessels(shared: Path
     # Without the feed rule, the vessels under way when it stopped would all go dark.
     s = _settings()
     blind = replace(s, detectors={**s.detectors, "gap": replace(
-        s.detectors["gap"], feed_aware=False, check_coverage=False)})
+        s.detector("gap", GapSettings), feed_aware=False, check_coverage=False)})
     assert len({a.mmsi for a in _stop_the_feed(shared, blind) if a.kind == "gap"}) >= 2

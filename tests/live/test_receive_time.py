@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import threading
 from pathlib import Path
+from typing import Any
 
 from ingest.network import NetworkSource
 from mda.records import TIME_ARRIVAL, TIME_TAG, PositionReport
@@ -31,7 +32,7 @@ class CountingClock:
             return t
 
 
-def _run(url: str, clock: CountingClock) -> tuple[list[PositionReport], dict]:
+def _run(url: str, clock: CountingClock) -> tuple[list[PositionReport], dict[str, Any]]:
     got: list[PositionReport] = []
     runner = EmbeddedRunner(preset_settings(), on_position=got.append)
     src = NetworkSource(url, idle_timeout_s=1.0, clock=clock)

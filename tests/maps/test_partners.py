@@ -8,7 +8,7 @@ import json
 import re
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ import shapely
 from maps.assets import AssetCache
 from maps.partners import Partners, PartnersError
 from maps.server import PictureServer, PictureState
-from tests.maps.scenario import picture
+from tests.maps.scenario import Picture, picture
 from tests.maps.test_browser import wait_for
 from zones.catalogue import Zone, ZoneRule
 
@@ -34,12 +34,12 @@ def _zone(zid: str, lon0: float, lon1: float) -> Zone:
 
 
 @pytest.fixture(scope="module")
-def scene() -> Any:
+def scene() -> Picture:
     return picture()
 
 
 @pytest.fixture(scope="module")
-def split(scene: Any) -> float:
+def split(scene: Picture) -> float:
     """A meridian with vessels on both sides."""
     lons = sorted(r.lon for r in scene.tracks.latest_all())
     return (lons[len(lons) // 2 - 1] + lons[len(lons) // 2]) / 2.0
@@ -69,7 +69,8 @@ token = "{TOKENS['ops']}"
 
 
 @pytest.fixture
-def server(scene: Any, split: float, tmp_path: Path) -> Iterator[tuple[PictureServer, list[str]]]:
+def server(scene: Picture, split: float,
+           tmp_path: Path) -> Iterator[tuple[PictureServer, list[str]]]:
     state = PictureState([_zone("w", split - 3, split - 1), _zone("e", split + 1, split + 3)],
                          tracks=scene.tracks)
     state.use_vessel_info(scene.info)
@@ -97,7 +98,8 @@ def get(srv: PictureServer, path: str, token: str | None = None,
     req = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
-            return resp.status, resp.read()
+            status: int = resp.status
+            return status, resp.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
 
@@ -110,7 +112,8 @@ def post_ack(srv: PictureServer, alert_id: str, token: str | None) -> int:
                                              if token else {})})
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
-            return resp.status
+            status: int = resp.status
+            return status
     except urllib.error.HTTPError as exc:
         return exc.code
 
@@ -131,12 +134,12 @@ def points(obj: Any) -> Iterator[tuple[float, float]]:
                 yield from points(obj[k])
 
 
-def side(scene: Any, split: float, west: bool) -> set[int]:
+def side(scene: Picture, split: float, west: bool) -> set[int]:
     return {r.mmsi for r in scene.tracks.latest_all() if (r.lon < split) == west}
 
 
 def test_each_partner_sees_only_its_own_vessels_tracks_alerts_and_layers(
-        server: tuple[PictureServer, list[str]], scene: Any, split: float) -> None:
+        server: tuple[PictureServer, list[str]], scene: Picture, split: float) -> None:
     srv, _ = server
     west, east = side(scene, split, True), side(scene, split, False)
     assert west and east
@@ -146,7 +149,8 @@ def test_each_partner_sees_only_its_own_vessels_tracks_alerts_and_layers(
         assert status == 200
         got = {f["properties"]["mmsi"] for f in json.loads(body)["features"]}
         assert got == mine
-        in_mine = (lambda lon: lon < split) if name == "west" else (lambda lon: lon >= split)
+        in_mine: Callable[[float], bool] = ((lambda lon: lon < split) if name == "west"
+                                            else (lambda lon: lon >= split))
         _, body = get(srv, "/api/tracks", token)
         tracks = json.loads(body)
         assert {f["properties"]["mmsi"] for f in tracks["features"]} == mine
@@ -181,7 +185,7 @@ def test_each_partner_sees_only_its_own_vessels_tracks_alerts_and_layers(
 
 
 def test_the_operator_sees_everything(server: tuple[PictureServer, list[str]],
-                                      scene: Any) -> None:
+                                      scene: Picture) -> None:
     srv, _ = server
     _, body = get(srv, "/api/vessels", TOKENS["ops"], how="header")
     assert {f["properties"]["mmsi"] for f in json.loads(body)["features"]} == {
@@ -196,7 +200,7 @@ def test_the_operator_sees_everything(server: tuple[PictureServer, list[str]],
 @pytest.mark.parametrize("token", [None, "", "west-token-012345678", "WEST-TOKEN-0123456789",
                                    TOKENS["west"] + "x"])
 def test_a_wrong_or_missing_token_is_403_with_no_data(
-        server: tuple[PictureServer, list[str]], token: str | None, scene: Any) -> None:
+        server: tuple[PictureServer, list[str]], token: str | None, scene: Picture) -> None:
     srv, _ = server
     for path in [*ENDPOINTS, "/assets/leaflet@1.9.4/dist/leaflet.js", "/api/nothing"]:
         for how in ("query", "header"):
@@ -207,7 +211,7 @@ def test_a_wrong_or_missing_token_is_403_with_no_data(
 
 
 def test_a_partner_acknowledges_only_its_own_alerts(
-        server: tuple[PictureServer, list[str]], scene: Any, split: float) -> None:
+        server: tuple[PictureServer, list[str]], scene: Picture, split: float) -> None:
     srv, _ = server
     mine = next(a for a in scene.alerts if float(a["lon"]) < split)
     theirs = next(a for a in scene.alerts if float(a["lon"]) >= split)
@@ -267,7 +271,7 @@ def test_an_area_from_a_polygon_file(tmp_path: Path) -> None:
 
 
 def test_the_page_of_a_partner_shows_only_its_vessels(
-        chrome: Any, assets: AssetCache, scene: Any, split: float, tmp_path: Path) -> None:
+        chrome: Any, assets: AssetCache, scene: Picture, split: float, tmp_path: Path) -> None:
     state = PictureState([], tracks=scene.tracks)
     state.use_vessel_info(scene.info)
     for a in scene.alerts:

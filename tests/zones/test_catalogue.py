@@ -77,7 +77,7 @@ def test_rule_describe() -> None:
 
 def test_rule_validates() -> None:
     with pytest.raises(ValueError, match="severity"):
-        ZoneRule(None, False, severity="urgent")
+        ZoneRule(None, False, severity="urgent")  # type: ignore[arg-type]  # the point
     with pytest.raises(ValueError, match="min_sog_kn"):
         ZoneRule(None, False, min_sog_kn=5.0, max_sog_kn=1.0)
     assert ZoneRule([30, 31], False).ship_types == (30, 31)  # type: ignore[arg-type]
