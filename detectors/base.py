@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar, get_args
 
 from mda.records import Alert, PositionReport, SensorContact, Severity
+from mda.vessels import NOTHING_KNOWN, VesselLookup
 
 # The settings presets every detector defines (BRIEF section 5): ``watch`` for a watch floor,
 # ``skylight`` and ``gfw`` after Skylight's and Global Fishing Watch's published definitions.
@@ -72,7 +73,6 @@ class ZoneView(Protocol):
 
 
 ZoneLookup = Callable[[float, float], Sequence[ZoneView]]  # (lat, lon) -> zones containing it
-VesselInfo = Callable[[int], dict[str, Any]]  # mmsi -> what is known of the vessel
 Transmitter = Callable[[int], str]  # mmsi -> mda.vessels.transmitter_class ("vessel", ...)
 
 
@@ -88,7 +88,7 @@ S = TypeVar("S", bound=DetectorSettings)
 class DetectorContext:
     """What detectors may consult besides the records: all pure lookups."""
 
-    vessel_info: VesselInfo = lambda mmsi: {}
+    vessel_info: VesselLookup = lambda mmsi: NOTHING_KNOWN
     # AIS ship type of an MMSI; a fast path over vessel_info (derived from it when not given)
     ship_type: Callable[[int], int | None] | None = None
     shore_distance_nm: ShoreDistance | None = None
@@ -113,8 +113,7 @@ class DetectorContext:
             info = self.vessel_info
 
             def ship_type(mmsi: int) -> int | None:
-                st = info(mmsi).get("ship_type")
-                return int(st) if isinstance(st, int | float) and st else None
+                return info(mmsi).ship_type
 
             object.__setattr__(self, "ship_type", ship_type)
 

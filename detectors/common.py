@@ -6,17 +6,11 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 from statistics import median
-from typing import Any
 
 
 def utc(t: float) -> datetime:
     """Epoch seconds -> aware UTC datetime."""
     return datetime.fromtimestamp(t, UTC)
-
-
-def ship_type_of(info: dict[str, Any]) -> int | None:
-    st = info.get("ship_type")
-    return int(st) if isinstance(st, int | float) and st else None
 
 
 def med(values: list[float]) -> float | None:

@@ -473,7 +473,7 @@ class GapDetector(Detector[GapSettings]):
                 "last_nav_status": last.nav_status,
                 "detected_at": iso_utc(_utc(now)),
             },
-            vessel=info,
+            vessel=info.to_dict(),
         )
 
     def _close(self, v: _Vessel, first: PositionReport, t: float,
@@ -516,5 +516,5 @@ class GapDetector(Detector[GapSettings]):
                 + (f"(implied {speed:.1f} kn)." if speed is not None else ".")
             ),
             evidence=evidence,
-            vessel=info,
+            vessel=info.to_dict(),
         )

@@ -30,7 +30,7 @@ from detectors.base import (
     DetectorSettings,
     Preset,
 )
-from detectors.common import cap_append, latlon, med, ship_type_of, utc
+from detectors.common import cap_append, latlon, med, utc
 from mda.geo import haversine_m
 from mda.records import (
     NAV_AT_ANCHOR,
@@ -193,7 +193,7 @@ class LoiteringDetector(Detector[LoiteringSettings]):
 
     def _alert(self, mmsi: int, ep: _Episode, status: str) -> Alert:
         info = self.context.vessel_info(mmsi)
-        st = ship_type_of(info)
+        st = info.ship_type
         severity: Severity = "high" if is_cargo_or_tanker(st) else "medium"
         lat, lon = ep.lat_sum / ep.n, ep.lon_sum / ep.n
         duration_h = (ep.last_t - ep.first_t) / 3600.0
@@ -223,5 +223,5 @@ class LoiteringDetector(Detector[LoiteringSettings]):
                 "observations": ep.n,
                 "min_duration_h": self.settings.min_duration_h,
             },
-            vessel=info,
+            vessel=info.to_dict(),
         )

@@ -41,7 +41,7 @@ from detectors.base import (
     DetectorSettings,
     Preset,
 )
-from detectors.common import cap_append, latlon, med, ship_type_of, utc
+from detectors.common import cap_append, latlon, med, utc
 from mda.geo import EARTH_RADIUS_M, haversine_m
 from mda.records import (
     NAV_AT_ANCHOR,
@@ -294,7 +294,7 @@ class RendezvousDetector(Detector[RendezvousSettings]):
         duration_h = (pair.last_t - pair.first_t) / 3600.0
         median_d = med(pair.distances) or 0.0
         median_sog = med(pair.sogs)
-        st_a, st_b = ship_type_of(info_a), ship_type_of(info_b)
+        st_a, st_b = info_a.ship_type, info_b.ship_type
         transshipment = (st_a == FISHING and is_cargo_or_tanker(st_b)) or (
             st_b == FISHING and is_cargo_or_tanker(st_a))
         severity: Severity = "high" if transshipment else "medium"
@@ -331,7 +331,7 @@ class RendezvousDetector(Detector[RendezvousSettings]):
                 "possible_transshipment": transshipment,
                 "first_lat": round(pair.first_lat, 6),
                 "first_lon": round(pair.first_lon, 6),
-                "other_vessel": info_b,
+                "other_vessel": info_b.to_dict(),
             },
-            vessel=info_a,
+            vessel=info_a.to_dict(),
         )

@@ -741,5 +741,5 @@ class SpoofingDetector(Detector[SpoofingSettings]):
             lon=lon,
             summary=summary,
             evidence={"reason": reason, **evidence},
-            vessel=info,
+            vessel=info.to_dict(),
         )

@@ -26,7 +26,7 @@ from detectors.base import (
     Preset,
     ZoneView,
 )
-from detectors.common import latlon, ship_type_of, utc
+from detectors.common import latlon, utc
 from mda.records import Alert, AlertKind, PositionReport, alert_id
 from mda.vessels import describe
 
@@ -156,7 +156,7 @@ class ZoneDetector(Detector[ZoneSettings]):
 
     def _breaks_rule(self, zone: ZoneView, report: PositionReport) -> bool:
         info = self.context.vessel_info(report.mmsi)
-        return bool(zone.rule.matches(ship_type_of(info), info.get("flag"), report.sog_kn,
+        return bool(zone.rule.matches(info.ship_type, info.flag, report.sog_kn,
                                       zone.sovereign))
 
     def _who(self, zone: ZoneView) -> str:
@@ -194,7 +194,7 @@ class ZoneDetector(Detector[ZoneSettings]):
                 "dwell_h": round((report.epoch_s - v.first_t) / 3600.0, 3),
                 "sog_kn": report.sog_kn,
             },
-            vessel=info,
+            vessel=info.to_dict(),
         )
 
     def _exit(self, mmsi: int, v: _Visit) -> list[Alert]:
@@ -212,6 +212,7 @@ class ZoneDetector(Detector[ZoneSettings]):
                        + f"; left after {dwell_h:.1f} h.",
                        evidence, entry.vessel, zone_id=zone.id, zone_name=zone.name)
         at = utc(v.outside_since)
+        info = self.context.vessel_info(mmsi)
         exit_alert = Alert(
             alert_id=alert_id(EXIT, mmsi, None, at, zone.id),
             kind=EXIT,
@@ -224,10 +225,10 @@ class ZoneDetector(Detector[ZoneSettings]):
             lon=v.out_lon,
             zone_id=zone.id,
             zone_name=zone.name,
-            summary=(f"{describe(mmsi, entry.vessel)} left {self._where(zone)} at "
+            summary=(f"{describe(mmsi, info)} left {self._where(zone)} at "
                      f"{at.strftime('%Y-%m-%d %H:%M')} UTC after {dwell_h:.1f} h inside."),
             evidence={"rule": self._who(zone), "dwell_h": round(dwell_h, 3),
                       "entry_alert_id": entry.alert_id},
-            vessel=self.context.vessel_info(mmsi),
+            vessel=info.to_dict(),
         )
         return [closed, exit_alert]

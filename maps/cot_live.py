@@ -30,6 +30,7 @@ from typing import Any
 
 from maps.export import cot_alert_event, cot_vessel_event
 from mda.records import PositionReport, VesselStatic
+from mda.vessels import NOTHING_KNOWN, VesselLookup
 
 Clock = Callable[[], float]
 
@@ -51,7 +52,7 @@ class CotStreamer:
 
     def __init__(self, target: str, stale_s: float = 600.0, min_interval_s: float = 10.0,
                  max_queue: int = 10_000, clock: Clock = time.time,
-                 vessel_info: Callable[[int], dict[str, Any]] | None = None,
+                 vessel_info: VesselLookup | None = None,
                  scope: Any = None) -> None:
         self.scheme, self.host, self.port = parse_target(target)
         # A partner (maps.partners.Partner): only what it may see is sent; None: everything.
@@ -60,7 +61,7 @@ class CotStreamer:
         self.stale_s = stale_s
         self.min_interval_s = min_interval_s
         self.clock = clock
-        self.vessel_info = vessel_info or (lambda mmsi: {})
+        self.vessel_info = vessel_info or (lambda mmsi: NOTHING_KNOWN)
         self.sent = 0
         self.dropped = 0
         self.errors = 0
@@ -212,5 +213,5 @@ class CotTee:
     def on_clock(self, t: float) -> None:
         self.state.on_clock(t)
 
-    def use_vessel_info(self, info: Any) -> None:
+    def use_vessel_info(self, info: VesselLookup) -> None:
         self.state.use_vessel_info(info)

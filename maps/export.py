@@ -30,7 +30,7 @@ import io
 import json
 import math
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,6 +44,7 @@ from maps.features import (
 from maps.style import ALERT_STYLES, SEVERITY_STYLES, alert_colour
 from mda.records import PositionReport, iso_utc
 from mda.shiptypes import ship_category
+from mda.vessels import NOTHING_KNOWN, VesselInfo, VesselLookup
 
 FORMATS = ("geojson", "kml", "csv", "cot")
 KML_NS = "http://www.opengis.net/kml/2.2"
@@ -69,13 +70,12 @@ def cot_vessel_type(ship_type: int | None) -> str:
     """The CoT type of a vessel of this AIS ship type (``a-u-S`` when unknown)."""
     return COT_SHIP_TYPES.get(ship_category(ship_type), COT_VESSEL_TYPE)
 COT_UNKNOWN = "9999999.0"
-VesselInfo = Callable[[int], dict[str, Any]]
 
 
 # -- GeoJSON -------------------------------------------------------------------------------
 
 def to_geojson(alerts: Iterable[dict[str, Any]], vessels: Iterable[PositionReport] = (),
-               vessel_info: VesselInfo | None = None, links: bool = False) -> str:
+               vessel_info: VesselLookup | None = None, links: bool = False) -> str:
     """A FeatureCollection: one Point per alert (properties: the alert JSON), optionally the
     lines relating alert positions (``links``) and one Point per vessel (its latest report).
     One feature per line, so the file diffs and greps well."""
@@ -156,7 +156,7 @@ def _description(a: dict[str, Any]) -> str:
 
 
 def to_kml(alerts: Iterable[dict[str, Any]], vessels: Iterable[PositionReport] = (),
-           vessel_info: VesselInfo | None = None, name: str = "MDA alerts") -> str:
+           vessel_info: VesselLookup | None = None, name: str = "MDA alerts") -> str:
     """A KML 2.2 document that Google Earth opens: one folder per alert kind (Placemarks with
     a TimeSpan, a description table and ExtendedData with every field; the lines relating an
     alert's positions), styles by kind (colour) and severity (size), and a folder of vessels
@@ -217,11 +217,11 @@ def to_kml(alerts: Iterable[dict[str, Any]], vessels: Iterable[PositionReport] =
         folder = _sub(doc, "Folder")
         _sub(folder, "name", "Vessels (latest position)")
         for r in vessel_list:
-            info = vessel_info(r.mmsi) if vessel_info else {}
+            info = vessel_info(r.mmsi) if vessel_info else NOTHING_KNOWN
             pm = _sub(folder, "Placemark", id=f"MMSI-{r.mmsi}")
-            _sub(pm, "name", str(info.get("name") or r.mmsi))
+            _sub(pm, "name", str(info.name or r.mmsi))
             _sub(pm, "description", html.escape(
-                f"MMSI {r.mmsi}, {info.get('flag_country') or ''}, SOG {r.sog_kn} kn, "
+                f"MMSI {r.mmsi}, {info.flag_country or ''}, SOG {r.sog_kn} kn, "
                 f"COG {r.cog_deg}, {iso_utc(r.ts)}"))
             if r.ts is not None:
                 _sub(_sub(pm, "TimeStamp"), "when", iso_utc(r.ts) or "")
@@ -295,29 +295,28 @@ def cot_alert_event(a: dict[str, Any], stale_s: float = 3600.0, now: datetime | 
     return ev
 
 
-def cot_vessel_event(r: PositionReport, info: dict[str, Any] | None = None,
+def cot_vessel_event(r: PositionReport, info: VesselInfo | None = None,
                      stale_s: float = 3600.0, now: datetime | None = None) -> ET.Element:
     """A vessel's latest report as a CoT event (type ``a-u-S``, uid ``MMSI-<mmsi>``)."""
-    info = info or {}
+    info = info or NOTHING_KNOWN
     t = now or r.ts
     if t is None:
         raise ValueError(f"MMSI {r.mmsi}: an untimed report cannot be a CoT event")
-    st = info.get("ship_type")
-    ev, detail = _event(f"MMSI-{r.mmsi}", cot_vessel_type(st if isinstance(st, int) else None),
+    ev, detail = _event(f"MMSI-{r.mmsi}", cot_vessel_type(info.ship_type),
                         t, t, t + timedelta(seconds=stale_s), r.lat, r.lon)
-    ET.SubElement(detail, "contact", {"callsign": str(info.get("name") or f"MMSI {r.mmsi}")})
+    ET.SubElement(detail, "contact", {"callsign": str(info.name or f"MMSI {r.mmsi}")})
     course = r.cog_deg if r.cog_deg is not None else (
         float(r.heading_deg) if r.heading_deg is not None else None)
     _track(detail, course, r.sog_kn)
-    flag = info.get("flag_country") or info.get("flag") or "flag unknown"
+    flag = info.flag_country or info.flag or "flag unknown"
     ET.SubElement(detail, "remarks").text = (
-        f"MMSI {r.mmsi}, {flag}, AIS ship type {info.get('ship_type', 'unknown')}; "
+        f"MMSI {r.mmsi}, {flag}, AIS ship type {info.ship_type or 'unknown'}; "
         f"last report {iso_utc(r.ts)}")
     return ev
 
 
 def to_cot(alerts: Iterable[dict[str, Any]], vessels: Iterable[PositionReport] = (),
-           vessel_info: VesselInfo | None = None, stale_s: float = 3600.0,
+           vessel_info: VesselLookup | None = None, stale_s: float = 3600.0,
            now: datetime | None = None) -> str:
     """CoT events, one per line: every alert, then every vessel given."""
     latest = {r.mmsi: r for r in vessels}
@@ -332,7 +331,7 @@ def to_cot(alerts: Iterable[dict[str, Any]], vessels: Iterable[PositionReport] =
 
 
 def export(fmt: str, alerts: Iterable[dict[str, Any]], vessels: Iterable[PositionReport] = (),
-           vessel_info: VesselInfo | None = None, **kwargs: Any) -> str:
+           vessel_info: VesselLookup | None = None, **kwargs: Any) -> str:
     """Dispatch on ``fmt`` (one of :data:`FORMATS`)."""
     if fmt == "geojson":
         return to_geojson(alerts, vessels, vessel_info, links=bool(kwargs.get("links")))

@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from mda.records import PositionReport, iso_utc, parse_utc
 from mda.shiptypes import ship_category
+from mda.vessels import NOTHING_KNOWN, VesselInfo, VesselLookup
 
 if TYPE_CHECKING:
     from maps.tracks import Segment, TrackCollector
     from zones.catalogue import Zone
 
 Feature = dict[str, Any]
-VesselInfo = Callable[[int], dict[str, Any]]
 Bbox = tuple[float, float, float, float]
 
 
@@ -168,19 +168,18 @@ def in_bbox(lon: float, lat: float, bbox: Bbox | None) -> bool:
 
 # -- vessels ---------------------------------------------------------------------------------
 
-def vessel_properties(report: PositionReport, info: dict[str, Any] | None) -> dict[str, Any]:
-    info = info or {}
-    ship_type = info.get("ship_type")
+def vessel_properties(report: PositionReport, info: VesselInfo | None) -> dict[str, Any]:
+    info = info or NOTHING_KNOWN
     props: dict[str, Any] = {
         "mmsi": report.mmsi,
-        "name": info.get("name"),
-        "callsign": info.get("callsign"),
-        "imo": info.get("imo"),
-        "flag": info.get("flag"),
-        "flag_country": info.get("flag_country"),
-        "ship_type": ship_type,
-        "category": ship_category(ship_type),
-        "length_m": info.get("length_m"),
+        "name": info.name,
+        "callsign": info.callsign,
+        "imo": info.imo,
+        "flag": info.flag,
+        "flag_country": info.flag_country,
+        "ship_type": info.ship_type,
+        "category": ship_category(info.ship_type),
+        "length_m": info.length_m,
         "sog_kn": report.sog_kn,
         "cog_deg": report.cog_deg,
         "heading_deg": report.heading_deg,
@@ -189,19 +188,19 @@ def vessel_properties(report: PositionReport, info: dict[str, Any] | None) -> di
     }
     if report.derived:
         props["sog_derived"] = True  # speed and course derived from positions, not reported
-    if info.get("transmitter"):
-        props["transmitter"] = info["transmitter"]
+    if info.transmitter:
+        props["transmitter"] = info.transmitter
     return props
 
 
-def vessel_feature(report: PositionReport, info: dict[str, Any] | None) -> Feature:
+def vessel_feature(report: PositionReport, info: VesselInfo | None) -> Feature:
     return {"type": "Feature", "id": str(report.mmsi),
             "geometry": point(report.lon, report.lat),
             "properties": vessel_properties(report, info)}
 
 
 def track_features(segments: Sequence[Segment], latest: Callable[[int], PositionReport | None],
-                   vessel_info: VesselInfo | None, t0: float,
+                   vessel_info: VesselLookup | None, t0: float,
                    precision: int = 4) -> list[Feature]:
     """One feature per vessel: its track (LineString, or MultiLineString when split; a Point
     when seen once) with the latest report's properties, and ``t``: seconds since ``t0`` of

@@ -4,16 +4,17 @@ vessel (static data, flag)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 from maps.tracks import TrackCollector
+from mda.vessels import VesselLookup
 
 
 def collect_positions(inputs: Sequence[str], lateness_s: float | None = None,
                       collector: TrackCollector | None = None,
-                      ) -> tuple[TrackCollector, Callable[[int], dict[str, Any]], dict[str, Any]]:
+                      ) -> tuple[TrackCollector, VesselLookup, dict[str, Any]]:
     """Decode ``inputs`` (merged in event-time order) into a track collector. Returns the
     collector, the vessel-info look-up and the run's summary (``--stats`` form)."""
     from ingest.sources import Source

@@ -28,7 +28,7 @@ from __future__ import annotations
 import html
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -45,6 +45,7 @@ from maps.features import (
 )
 from maps.style import style_config
 from maps.tracks import TrackCollector
+from mda.vessels import VesselLookup
 
 if TYPE_CHECKING:
     from zones.catalogue import Zone
@@ -77,7 +78,7 @@ def json_for_html(data: Any) -> str:
 def write_report_map(path: str | Path, alerts: Iterable[dict[str, Any]],
                      tracks: TrackCollector | None = None,
                      zones: Sequence[Zone] | None = None, *,
-                     vessel_info: Callable[[int], dict[str, Any]] | None = None,
+                     vessel_info: VesselLookup | None = None,
                      title: str = "MDA report map", cache: AssetCache | None = None,
                      tiles: str | None = None,
                      max_track_points: int = DEFAULT_MAX_TRACK_POINTS) -> dict[str, Any]:
@@ -94,7 +95,7 @@ def write_report_map(path: str | Path, alerts: Iterable[dict[str, Any]],
 
 def build_report_map(alerts: Iterable[dict[str, Any]], tracks: TrackCollector | None = None,
                      zones: Sequence[Zone] | None = None, *,
-                     vessel_info: Callable[[int], dict[str, Any]] | None = None,
+                     vessel_info: VesselLookup | None = None,
                      title: str = "MDA report map", cache: AssetCache | None = None,
                      tiles: str | None = None,
                      max_track_points: int = DEFAULT_MAX_TRACK_POINTS,

@@ -51,13 +51,12 @@ from maps.report import json_for_html, static_text
 from maps.style import style_config
 from maps.tracks import TrackCollector
 from mda.records import ALERT_KINDS, AlertStatus, PositionReport, VesselStatic, parse_utc
-from mda.vessels import VesselRegistry
+from mda.vessels import VesselInfo, VesselLookup, VesselRegistry
 
 if TYPE_CHECKING:
     from mda.settings import Settings
     from zones.catalogue import Zone
 
-VesselInfo = Callable[[int], dict[str, Any]]
 MAX_BODY = 64 * 1024
 _ALERT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 _TOKEN_IN_LOG = re.compile(r"((?:^|[?&;\s])token=)[^&\s\"]*")
@@ -72,7 +71,7 @@ class PictureSink(Protocol):
     def on_static(self, static: VesselStatic) -> None: ...
     def on_alert(self, alert: dict[str, Any]) -> None: ...
     def on_clock(self, t: float) -> None: ...
-    def use_vessel_info(self, info: VesselInfo) -> None: ...
+    def use_vessel_info(self, info: VesselLookup) -> None: ...
 
 
 class PictureSource(Protocol):
@@ -100,7 +99,7 @@ class PictureState:
         self.tracks = tracks if tracks is not None else TrackCollector(
             min_interval_s=60.0, max_points_per_vessel=120)
         self.registry = VesselRegistry()
-        self._vessel_info: VesselInfo = self.registry.info
+        self._vessel_info: VesselLookup = self.registry.info
         self._alerts: dict[str, dict[str, Any]] = {}
         self._updated: dict[str, int] = {}
         self._acks: dict[str, dict[str, Any]] = {}
@@ -139,10 +138,10 @@ class PictureState:
             if self.clock_ts is None or t > self.clock_ts:
                 self.clock_ts = t
 
-    def use_vessel_info(self, info: VesselInfo) -> None:
+    def use_vessel_info(self, info: VesselLookup) -> None:
         self._vessel_info = info
 
-    def vessel_info(self, mmsi: int) -> dict[str, Any]:
+    def vessel_info(self, mmsi: int) -> VesselInfo:
         return self._vessel_info(mmsi)
 
     # queries

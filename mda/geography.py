@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from detectors.base import DetectorContext, Transmitter, VesselInfo
+from detectors.base import DetectorContext, Transmitter
+from mda.vessels import VesselLookup
 
 if TYPE_CHECKING:
     from zones.catalogue import Zone, ZoneRule
@@ -67,7 +68,7 @@ class Geography:
             sd = ShoreDistance.default() if shore else None
         return cls(ZoneIndex(all_zones) if all_zones else None, sd, ports, warnings)
 
-    def context(self, vessel_info: VesselInfo,
+    def context(self, vessel_info: VesselLookup,
                 ship_type: Callable[[int], int | None],
                 transmitter: Transmitter | None = None) -> DetectorContext:
         zones, shore, ports = self.zones, self.shore, self.ports

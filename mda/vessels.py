@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import fields
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
 from typing import Any
 
 from mda.flags import flag_of, mid_of
@@ -13,13 +13,64 @@ from mda.records import ANON_ID_BASE, VesselStatic, is_anonymous_id
 _FIELDS = [f.name for f in fields(VesselStatic) if f.name not in ("ts", "mmsi")]
 
 
+@dataclass(frozen=True, slots=True)
+class VesselInfo:
+    """What is known of one vessel: its static data merged over time (``None``: not known),
+    the flag its MMSI's MID gives, and the provider's number when the id is anonymised."""
+
+    imo: int | None = None
+    name: str | None = None
+    callsign: str | None = None
+    ship_type: int | None = None
+    length_m: float | None = None
+    beam_m: float | None = None
+    draught_m: float | None = None
+    destination: str | None = None
+    transmitter: str | None = None  # the station kind as the input named it ("AtoN")
+    flag: str | None = None  # ISO alpha-3
+    flag_country: str | None = None
+    anonymous_id: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``vessel`` object of an alert (BRIEF section 4): the known static fields, the
+        flag (``null`` when the MID is not allocated) and ``anonymous_id`` when there is one."""
+        out: dict[str, Any] = {}
+        for name in _FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        out["flag"] = self.flag
+        out["flag_country"] = self.flag_country
+        if self.anonymous_id is not None:
+            out["anonymous_id"] = self.anonymous_id
+        return out
+
+
+NOTHING_KNOWN = VesselInfo()
+
+# mmsi -> what is known of the vessel (VesselRegistry.info, or a fixed table in a test)
+VesselLookup = Callable[[int], VesselInfo]
+
+
+def vessel_info(mmsi: int, known: Mapping[str, Any] | None = None) -> VesselInfo:
+    """The :class:`VesselInfo` of an MMSI from static fields by name (unknown names are
+    ignored; a ship type 0 is "not available"), with the flag from its MID."""
+    fields_ = {k: v for k, v in (known or {}).items() if k in _FIELDS and v is not None}
+    if not fields_.get("ship_type"):
+        fields_.pop("ship_type", None)
+    flag = flag_of(mmsi)
+    return VesselInfo(**fields_, flag=flag.iso3 if flag else None,
+                      flag_country=flag.country if flag else None,
+                      anonymous_id=mmsi - ANON_ID_BASE if is_anonymous_id(mmsi) else None)
+
+
 class VesselRegistry:
     """Merges static reports per MMSI (later non-empty values win; class B type 24 parts A and
     B fill different fields)."""
 
     def __init__(self) -> None:
         self._known: dict[int, dict[str, Any]] = {}
-        self._info: dict[int, dict[str, Any]] = {}
+        self._info: dict[int, VesselInfo] = {}
         self._ship_type: dict[int, int] = {}
         self._class: dict[int, str] = {}
 
@@ -34,18 +85,12 @@ class VesselRegistry:
         self._info.pop(static.mmsi, None)
         self.__dict__.setdefault("_class", {}).pop(static.mmsi, None)
 
-    def info(self, mmsi: int) -> dict[str, Any]:
-        """Name, callsign, IMO, ship type, size, and flag of an MMSI, as far as known. The
-        dict is shared until the next static report of the vessel: do not modify it."""
+    def info(self, mmsi: int) -> VesselInfo:
+        """Name, callsign, IMO, ship type, size, and flag of an MMSI, as far as known (kept
+        until the next static report of the vessel)."""
         out = self._info.get(mmsi)
         if out is None:
-            out = dict(self._known.get(mmsi, {}))
-            flag = flag_of(mmsi)
-            out["flag"] = flag.iso3 if flag else None
-            out["flag_country"] = flag.country if flag else None
-            if is_anonymous_id(mmsi):
-                # not an MMSI: the data provider's anonymised vessel number (mda.records)
-                out["anonymous_id"] = mmsi - ANON_ID_BASE
+            out = vessel_info(mmsi, self._known.get(mmsi))
             if len(self._info) > 200_000:
                 self._info.clear()
             self._info[mmsi] = out
@@ -71,12 +116,12 @@ class VesselRegistry:
         return len(self._known)
 
 
-def describe(mmsi: int, info: dict[str, Any]) -> str:
+def describe(mmsi: int, info: VesselInfo) -> str:
     """``MMSI 311000123 (SEA STAR, Bahamas)``: how a watch officer names a vessel; a vessel
     known only by a provider's anonymised number is ``vessel ID 17 (anonymised, no MMSI)``."""
     if is_anonymous_id(mmsi):
         return f"vessel ID {mmsi - ANON_ID_BASE} (anonymised, no MMSI)"
-    bits = [b for b in (info.get("name"), info.get("flag_country")) if b]
+    bits = [b for b in (info.name, info.flag_country) if b]
     return f"MMSI {mmsi}" + (f" ({', '.join(bits)})" if bits else "")
 
 

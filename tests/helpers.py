@@ -17,6 +17,7 @@ from ingest.sources import Source
 from mda.records import Alert
 from mda.runner import EmbeddedRunner, Summary
 from mda.settings import Settings, preset_settings
+from mda.vessels import VesselLookup, vessel_info
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("MDA_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -68,18 +69,10 @@ def drive(detector: Any, reports: Iterable[Any], until: float | None = None) -> 
     return alerts
 
 
-def info_from(table: dict[int, dict[str, Any]]) -> Any:
-    """A vessel_info lookup over a fixed table, with the flag from the MID like the registry."""
-    from mda.flags import flag_of
-
-    def info(mmsi: int) -> dict[str, Any]:
-        out = dict(table.get(mmsi, {}))
-        flag = flag_of(mmsi)
-        out.setdefault("flag", flag.iso3 if flag else None)
-        out.setdefault("flag_country", flag.country if flag else None)
-        return out
-
-    return info
+def info_from(table: dict[int, dict[str, Any]]) -> VesselLookup:
+    """A vessel_info lookup over a fixed table of static fields, with the flag from the MID
+    like the registry's."""
+    return lambda mmsi: vessel_info(mmsi, table.get(mmsi))
 
 
 class ServeProcess:

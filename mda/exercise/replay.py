@@ -12,6 +12,7 @@ from typing import Any
 from mda.exercise.score import Definitions, Score, score
 from mda.exercise.truth import Truth, load_truth
 from mda.records import Alert, PositionReport
+from mda.vessels import VesselLookup
 
 
 @dataclass
@@ -46,7 +47,7 @@ class ReplayResult:
     truth: Truth
     score: Score
     zones: list[Any]  # zones.Zone of the exercise (for a map)
-    vessel_info: Callable[[int], dict[str, Any]]  # what the run learnt of each vessel
+    vessel_info: VesselLookup  # what the run learnt of each vessel
 
 
 def replay_exercise(out_dir: str | Path, settings: Any = None,

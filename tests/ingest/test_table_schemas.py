@@ -116,7 +116,7 @@ def test_dma_columns() -> None:
     assert d.pos(219000004)[0].nav_status is None and d.static(219000004).ship_type is None
     assert d.static(992111827).transmitter == "AtoN"
     # the transmitter reaches what detectors and the map see of the vessel
-    assert d.registry.info(992111827)["transmitter"] == "AtoN"
+    assert d.registry.info(992111827).transmitter == "AtoN"
     assert "unreadable_cells" not in d.summary["inputs"][0]
 
 
@@ -156,7 +156,8 @@ def test_vesselsvalue_ids_are_anonymous_not_mmsis_and_dates_are_day_first() -> N
     # no "invalid MMSI" spoofing alert for a number that is not an MMSI
     assert not [a for a in d.alerts if a.evidence.get("reason") == "invalid_mmsi"]
     info = VesselRegistry().info(anonymous_id(1))
-    assert info["flag"] is None and info["anonymous_id"] == 1
+    assert info.flag is None and info.anonymous_id == 1
+    assert info.to_dict() == {"flag": None, "flag_country": None, "anonymous_id": 1}
     assert describe(anonymous_id(1), info) == "vessel ID 1 (anonymised, no MMSI)"
 
 

@@ -15,6 +15,7 @@ from mda.records import VesselStatic
 from mda.runner import EmbeddedRunner
 from mda.settings import preset_settings
 from mda.synthetic import epoch, to_lines, track
+from mda.vessels import VesselLookup
 from tests.helpers import REPO
 
 SAMPLE = REPO / "replay_data" / "sample" / "caribbean_sample.nmea"
@@ -26,7 +27,7 @@ FISHER, REEFER, SPOOFER = 412000777, 352000888, 256000999
 class Picture:
     alerts: list[dict[str, Any]]
     tracks: TrackCollector
-    info: Any
+    info: VesselLookup
 
 
 def extra_lines() -> list[str]:

@@ -195,7 +195,7 @@ def test_cot_events_carry_every_required_attribute(scene: Any) -> None:
     # Each vessel's CoT type follows its ship category.
     for e in ships:
         mmsi = int(e.get("uid", "").removeprefix("MMSI-"))
-        assert e.get("type") == cot_vessel_type(scene.info(mmsi).get("ship_type"))
+        assert e.get("type") == cot_vessel_type(scene.info(mmsi).ship_type)
     spoofer = next(e for e in ships if e.get("uid") == f"MMSI-{SPOOFER}")
     track_el = spoofer.find("detail/track")
     assert track_el is not None
