@@ -7,16 +7,19 @@ metadata such as a ``$PGHP`` time) or rejected with a reason.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from itertools import count
 from typing import Any
 
+import numpy as np
 from pyais.bit_vector import bit_vector
 from pyais.messages import MSG_CLASS
 
 from ingest import quarantine as q
 from ingest.dedup import Deduplicator
-from ingest.fastpos import Fields, position_168
+from ingest.fastpos import Fields, position_168, positions_168
 from ingest.framing import (
     TagBlock,
     gps_clock_time,
@@ -41,6 +44,13 @@ _DIGIT = {str(i).encode(): i for i in range(10)}
 _POSITION_TYPES = frozenset({1, 2, 3, 18, 19, 27})
 _MIN_BITS = {1: 168, 2: 168, 3: 168, 18: 168, 19: 312, 27: 96, 5: 420, 24: 160}
 _NA_SPEED = {102.3, 63.0, 51.2}  # not available (102.3), and transponder noise values (GFW)
+# The commonest line of all: one single-part sentence, alone or after one tag block, carrying
+# a 168-bit type 1/2/3/18 position (28 armour characters, fill 0), nothing after the checksum.
+# Groups: tag block text, checksummed body, payload, checksum. feed_lines decodes these in
+# batches; any other line (and one of these whose checksum or time is wrong) goes through feed.
+_FAST_LINE = re.compile(
+    rb"(?:\\([^\\]*)\\)?!([A-Z]{2}VD[MO],1,1,[^,*\\]*,[^,*\\]*,([123B][0-W`-w]{27}),0)"
+    rb"\*([0-9A-Fa-f]{2})")
 
 
 def _clean_text(value: Any) -> str | None:
@@ -163,6 +173,57 @@ class NmeaDecoder:
         for tag, sentence in pieces:
             self._sentence(line_no, raw, sentence, tag, prefix_ts)
 
+    def feed_lines(self, first_no: int, lines: list[bytes]) -> None:
+        """Process ``lines`` numbered from ``first_no``: the same as :meth:`feed` on each in
+        turn, with the checksums and the position fields of the commonest lines
+        (``_FAST_LINE``) computed for the whole batch at once (``ingest.fastpos``)."""
+        found = [_FAST_LINE.fullmatch(raw) for raw in lines]
+        fast = [m.groups() for m in found if m is not None]
+        feed = self.feed
+        if not fast:
+            for line_no, raw in zip(count(first_no), lines, strict=False):
+                feed(line_no, raw)
+            return
+        tags, bodies, payloads, sums = zip(*fast, strict=True)
+        joined = np.frombuffer(b"".join(bodies), np.uint8)
+        starts = np.cumsum([0, *map(len, bodies[:-1])])
+        want = np.array([_HEX.get(h, -1) for h in sums])
+        good = (np.bitwise_xor.reduceat(joined, starts) == want).tolist()
+        rows = zip(tags, payloads, good, *positions_168(b"".join(payloads),
+                                                       [p[0] == 66 for p in payloads]),
+                   strict=True)
+        stats = self.stats
+        for line_no, raw, m in zip(count(first_no), lines, found, strict=False):
+            if m is None:
+                feed(line_no, raw)
+                continue
+            text, payload, ok, *fields = next(rows)
+            station = ts = None
+            if text is not None:
+                tag = tag_block(text)
+                station, ts = tag.station, tag.ts
+            ts, arrived = self._fallback_time(ts, None)
+            if not ok or self._pghp_ts is not None or (
+                    ts is not None and not q.MIN_TS <= ts <= q.MAX_TS):
+                feed(line_no, raw)  # the general path says what is wrong (or uses $PGHP)
+                continue
+            stats.lines_read += 1
+            if line_no >= self._next_sweep:
+                self._sweep(line_no)
+            stats.lines_used += 1
+            self._message(payload, 0, ts, station, [(line_no, raw)], arrived, tuple(fields))
+
+    def _fallback_time(self, ts: float | None, prefix_ts: float | None
+                       ) -> tuple[float | None, bool]:
+        """A sentence's time when neither a $PGHP header, its tag block nor its trailing
+        fields gave one (``ts`` None): the line's prefix, the GPS clock, the arrival time.
+        True when it is the arrival time."""
+        if ts is None:
+            ts = prefix_ts if prefix_ts is not None else self._clock_ts
+            if ts is None and self.arrival is not None:
+                return self.arrival, True
+        return ts, False
+
     def _sentence(
         self,
         line_no: int,
@@ -233,12 +294,7 @@ class NmeaDecoder:
             station = station or t_station
             if ts is None:
                 ts = t_ts
-        arrived = False
-        if ts is None:
-            ts = prefix_ts if prefix_ts is not None else self._clock_ts
-            if ts is None and self.arrival is not None:
-                ts = self.arrival
-                arrived = True
+        ts, arrived = self._fallback_time(ts, prefix_ts)
         if ts is not None and not q.MIN_TS <= ts <= q.MAX_TS:
             self._reject(line_no, raw, q.BAD_TIMESTAMP, f"receive time {ts:.0f} s")
             return None
@@ -283,11 +339,7 @@ class NmeaDecoder:
         if tag is not None:
             station = tag.station
             ts = ts if ts is not None else tag.ts
-        if ts is None:
-            ts = prefix_ts if prefix_ts is not None else self._clock_ts
-        arrived = False
-        if ts is None and self.arrival is not None:
-            ts, arrived = self.arrival, True
+        ts, arrived = self._fallback_time(ts, prefix_ts)
         try:
             contact = radar_contact(sentence.decode("ascii", "replace"), ts, arrived,
                                     station or self.source, self.radar)
@@ -326,7 +378,10 @@ class NmeaDecoder:
 
     # -- messages --------------------------------------------------------------------------
     def _message(self, payload: bytes, fill: int, ts: float | None, station: str | None,
-                 lines: list[tuple[int, bytes]], arrived: bool = False) -> None:
+                 lines: list[tuple[int, bytes]], arrived: bool = False,
+                 fields: Fields | None = None) -> None:
+        """One assembled message. ``fields``: its position fields when :meth:`feed_lines`
+        has decoded them already (a 168-bit type 1/2/3/18 payload)."""
         stats = self.stats
         if not payload_is_armoured(payload):
             stats.lines_used -= len(lines)
@@ -346,8 +401,8 @@ class NmeaDecoder:
         if bits == 168 and (msg_type <= 3 or msg_type == 18) and msg_type:
             stats.messages_decoded += 1
             stats.by_type[msg_type] += 1
-            self._position(position_168(payload, fill, msg_type), msg_type, ts, station, lines,
-                           arrived)
+            self._position(fields or position_168(payload, fill, msg_type), msg_type, ts,
+                           station, lines, arrived)
             return
         try:
             msg: Any = MSG_CLASS[msg_type].from_vector(bit_vector(payload, fill))

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, datetime
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypeVar, get_args
+
+_T = TypeVar("_T")
 
 # The vocabulary of alerts, in one place: detectors, the exercise scorer, scenarios and the map
 # style use these names (mypy checks every literal against them).
@@ -37,6 +39,33 @@ TIME_TAG = "tag"
 TIME_ARRIVAL = "arrival"
 
 
+def _slot_init(cls: type[_T]) -> type[_T]:
+    """Give a frozen, slotted dataclass an ``__init__`` that sets the slots through their
+    descriptors instead of the generated one's ``object.__setattr__`` by name: the same
+    parameters and defaults, the same object, about 2.5 times faster. Ingest makes one record
+    per message (tests/test_records.py compares the two)."""
+    params: list[str] = []
+    body: list[str] = []
+    scope: dict[str, Any] = {}
+    for f in fields(cls):  # type: ignore[arg-type]
+        if f.default_factory is not MISSING or f.init is False:
+            raise TypeError(f"{cls.__name__}.{f.name}: only plain fields and defaults")
+        if f.default is MISSING:
+            params.append(f.name)
+        else:
+            scope[f"_d_{f.name}"] = f.default
+            params.append(f"{f.name}=_d_{f.name}")
+        scope[f"_s_{f.name}"] = cls.__dict__[f.name].__set__
+        body.append(f"    _s_{f.name}(self, {f.name})")
+    exec(f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body), scope)
+    init = scope["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__annotations__ = dict(cls.__init__.__annotations__)
+    cls.__init__ = init  # type: ignore[method-assign]
+    return cls
+
+
+@_slot_init
 @dataclass(frozen=True, slots=True)
 class PositionReport:
     """One position fix of one vessel (AIS types 1-3, 18, 19, 27, or a decoded CSV row)."""

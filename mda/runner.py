@@ -373,26 +373,30 @@ class EmbeddedRunner:
             decoder.max_wait = self.settings.ingest.max_fragment_wait_lines
             decoder.radar = self.settings.radar.site()
         self._decoders.append(decoder)
-        feed = decoder.feed
         out = decoder.out
         rejects = decoder.rejects
         on_reject = self.on_reject
         pos = 0
         n = 0
-        for n, raw in enumerate(chain(head, lines), 1):
-            feed(n, raw)
-            if n % _CHUNK == 0:
-                if rejects:
-                    for r in rejects:
-                        on_reject(r)
-                    rejects.clear()
-                if out:
-                    yield from out
-                    out.clear()
-                if progress is not None:
-                    now = source.position()
-                    progress(now - pos)
-                    pos = now
+        todo = chain(head, lines)
+        while chunk := list(islice(todo, _CHUNK)):
+            if isinstance(decoder, NmeaDecoder):
+                decoder.feed_lines(n + 1, chunk)  # batch decoding of the commonest lines
+            else:
+                for i, raw in enumerate(chunk, n + 1):
+                    decoder.feed(i, raw)
+            n += len(chunk)
+            if rejects:
+                for r in rejects:
+                    on_reject(r)
+                rejects.clear()
+            if out:
+                yield from out
+                out.clear()
+            if progress is not None:
+                now = source.position()
+                progress(now - pos)
+                pos = now
         decoder.flush()
         for r in rejects:
             on_reject(r)
