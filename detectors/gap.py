@@ -72,7 +72,7 @@ from detectors.base import (
 )
 from detectors.common import latlon
 from detectors.feed import FeedDetector, FeedSettings, SourceWatch
-from mda.geo import haversine_m, implied_speed_kn
+from mda.geo import distance_bound_m, haversine_m, implied_speed_kn
 from mda.records import (
     NAV_AT_ANCHOR,
     NAV_MOORED,
@@ -370,8 +370,10 @@ class GapDetector(Detector[GapSettings]):
             if t - v.last_t > self._threshold_s:  # a track ended and another began
                 self._mark_fringe(v.last.lat, v.last.lon, report.mmsi)
                 self._mark_fringe(report.lat, report.lon, report.mmsi)
-            if haversine_m(v.anchor_lat, v.anchor_lon, report.lat, report.lon) > \
-                    self.settings.stopped_radius_m or t - v.last_t > self._threshold_s:
+            radius = self.settings.stopped_radius_m
+            if t - v.last_t > self._threshold_s or (
+                    distance_bound_m(v.anchor_lat, v.anchor_lon, report.lat, report.lon) > radius
+                    and haversine_m(v.anchor_lat, v.anchor_lon, report.lat, report.lon) > radius):
                 v.anchor_lat, v.anchor_lon, v.anchor_t = report.lat, report.lon, t
             if t - v.last_t >= 30.0 or v.prev_t == float("-inf"):
                 v.prev_lat, v.prev_lon, v.prev_t = v.last.lat, v.last.lon, v.last_t
@@ -430,17 +432,28 @@ class GapDetector(Detector[GapSettings]):
         return len(gone)
 
     def _hear(self, report: PositionReport, t: float, v: _Vessel | None) -> None:
-        key = self._cell(report.lat, report.lon)
+        # Called for every report: the cells computed inline (as _cell does).
+        c = self.settings.cell_deg
+        mmsi = report.mmsi
+        lat, lon = report.lat, report.lon
+        key = (math.floor(lat / c), math.floor(lon / c))
         heard = self._coverage.get(key)
         if heard is None:
-            self._coverage[key] = {report.mmsi}
+            self._coverage[key] = {mmsi}
         elif len(heard) < 4:
-            heard.add(report.mmsi)
+            heard.add(mmsi)
+        cells = self._heard
         if v is not None:
-            old = self._cell(v.last.lat, v.last.lon)
-            if old != key:
-                self._heard.get(old, {}).pop(report.mmsi, None)
-        self._heard.setdefault(key, {})[report.mmsi] = t
+            last = v.last
+            if last.lat != lat or last.lon != lon:
+                old = (math.floor(last.lat / c), math.floor(last.lon / c))
+                if old != key and old in cells:
+                    cells[old].pop(mmsi, None)
+        here = cells.get(key)
+        if here is None:
+            cells[key] = {mmsi: t}
+        else:
+            here[mmsi] = t
 
     # -- alerts ----------------------------------------------------------------------------
     def _open(self, v: _Vessel, now: float) -> Alert:

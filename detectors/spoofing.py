@@ -84,7 +84,7 @@ from detectors.base import (
 )
 from detectors.common import latlon, utc
 from mda.flags import flag_of
-from mda.geo import haversine_m, implied_speed_kn
+from mda.geo import KN_PER_MPS, distance_bound_m, haversine_m, implied_speed_kn
 from mda.records import Alert, AlertKind, PositionReport, Severity, alert_id, is_anonymous_id
 from mda.vessels import GEAR_MARKER, LAND_UNIT, VESSEL, describe, transmitter_class, valid_form
 
@@ -224,6 +224,15 @@ class SpoofingDetector(Detector[SpoofingSettings]):
         speed = implied_speed_kn(d, max(abs(t - tr.t), 1.0))
         return (speed is not None and speed <= self.settings.max_speed_kn), d, speed
 
+    def _reaches(self, tr: _Track, t: float, lat: float, lon: float) -> bool:
+        """``_consistent(tr, t, lat, lon)[0]``, decided from a distance bound when that is
+        enough (a vessel a few hundred metres on): the same answer, cheaper."""
+        bound = distance_bound_m(tr.lat, tr.lon, lat, lon)
+        if bound <= self.settings.min_jump_m or (
+                bound / max(abs(t - tr.t), 1.0) * KN_PER_MPS <= self.settings.max_speed_kn):
+            return True  # the distance is at most the bound, its speed at most the bound's
+        return self._consistent(tr, t, lat, lon)[0]
+
     def _stale(self, ident: _Identity, lat: float, lon: float,
                checks: list[tuple[_Track, tuple[bool, float, float | None]]]) -> bool:
         """A report no track reaches (``checks``: each track's :meth:`_consistent`),
@@ -304,13 +313,21 @@ class SpoofingDetector(Detector[SpoofingSettings]):
                     {"detail": "MID not allocated or not a ship-station MMSI"}, end=t,
                     severity="low"))
         last = ident.last
-        consistent = self._consistent
-        checks = [(tr, consistent(tr, t, lat, lon)) for tr in ident.tracks]
-        if last is not None and self._stale(ident, lat, lon, checks):
-            self.counters["stale_position"] += 1
-            return out or NO_ALERTS
-        tr, new = self._assign(ident, t, lat, lon, checks)
-        if not tr.trail or haversine_m(*tr.trail[-1], lat, lon) > 1000.0:
+        tracks = ident.tracks
+        if (last is not None and len(tracks) == 1 and tracks[0] is last
+                and self._reaches(last, t, lat, lon)):
+            # The usual report: the one track reaches it, so it is neither stale nor a jump
+            # (what _stale and _assign would find from the same check).
+            tr, new = last, False
+        else:
+            consistent = self._consistent
+            checks = [(tr, consistent(tr, t, lat, lon)) for tr in tracks]
+            if last is not None and self._stale(ident, lat, lon, checks):
+                self.counters["stale_position"] += 1
+                return out or NO_ALERTS
+            tr, new = self._assign(ident, t, lat, lon, checks)
+        if not tr.trail or (distance_bound_m(*tr.trail[-1], lat, lon) > 1000.0
+                            and haversine_m(*tr.trail[-1], lat, lon) > 1000.0):
             tr.trail.append((lat, lon))
             if len(tr.trail) > _TRAIL:
                 del tr.trail[0]

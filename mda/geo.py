@@ -25,6 +25,20 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return _DIAMETER_M * _asin(_sqrt(a) if a < 1.0 else 1.0)
 
 
+# A great circle is never longer than the path along the meridian and then along the
+# parallel, and that path is never longer than |dlat| + |dlon| degrees of a great circle (the
+# cosine of the latitude is at most 1): an upper bound of haversine_m with no trigonometry,
+# padded far beyond both formulas' rounding.
+_M_PER_DEG_BOUND = EARTH_RADIUS_M * _D2R * (1.0 + 1e-6)
+
+
+def distance_bound_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """An upper bound of :func:`haversine_m` (never below it; loose away from the equator),
+    for hot paths that only need to know the distance is under a limit: when the bound is,
+    the distance is too, and the trigonometry can be skipped."""
+    return (abs(lat2 - lat1) + abs(lon2 - lon1)) * _M_PER_DEG_BOUND
+
+
 def implied_speed_kn(distance_m: float, seconds: float) -> float | None:
     """Speed in knots needed to cover ``distance_m`` in ``seconds``; ``None`` for no time."""
     if seconds <= 0:
