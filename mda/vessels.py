@@ -149,6 +149,8 @@ _MOBILE_TYPES = {"base station": BASE_STATION, "aton": AID_TO_NAVIGATION,
 
 
 def _field(info: Any, name: str) -> Any:
+    if type(info) is dict:  # the registry's own entries: skip the (slow) ABC check
+        return info.get(name)
     return info.get(name) if isinstance(info, Mapping) else getattr(info, name, None)
 
 
@@ -171,18 +173,18 @@ def transmitter_class(mmsi: int, info: Any = None) -> str:
 
     ``info`` is what is known of the MMSI (a dict such as :meth:`VesselRegistry.info` returns,
     or a record); pure, no look-ups beyond the MID table."""
-    name = str(_field(info, "name") or "").upper() if info is not None else ""
-    if name and _LAND_NAME.search(name):
-        return LAND_UNIT
-    if name and _GEAR_NAME.search(name):
-        return GEAR_MARKER
-    mobile = None
-    if info is not None:  # the record's ``transmitter`` (ingest), or a raw ``mobile_type``
+    if info:  # nothing known (None, or an empty entry): the MMSI's form alone decides
+        name = str(_field(info, "name") or "").upper()
+        if name and _LAND_NAME.search(name):
+            return LAND_UNIT
+        if name and _GEAR_NAME.search(name):
+            return GEAR_MARKER
+        # the record's ``transmitter`` (ingest), or a raw ``mobile_type``
         mobile = _field(info, "transmitter") or _field(info, "mobile_type")
-    if isinstance(mobile, str):
-        found = _MOBILE_TYPES.get(mobile.strip().lower())
-        if found is not None:
-            return found
+        if isinstance(mobile, str):
+            found = _MOBILE_TYPES.get(mobile.strip().lower())
+            if found is not None:
+                return found
     if not 0 <= mmsi <= 999_999_999:
         return VESSEL
     if mmsi < 10_000_000:
