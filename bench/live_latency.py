@@ -25,8 +25,16 @@ and p99 over the probes of one run; the processor's own count of lines received 
 beside what was sent, so a processor that falls behind shows. The machine is shared and noisy:
 figures are from one run, on whatever else the machine was doing (its load is printed).
 
-At 20,000 sentences/s the 24-hour capture is replayed about 30,000 times faster than it was
-received, so every vessel seems to jump back and forth: the spoofing detector's hardest case.
+Two feeds (``--feeds``):
+
+* ``capture`` (the Vernon capture, cycled): at 20,000 sentences/s its 24 hours are replayed
+  about 30,000 times faster than they were received, so every vessel seems to jump back and
+  forth at thousands of knots: not traffic any receiver hears, but the spoofing detector's
+  hardest case;
+* ``fleet``: what a feed of that rate carries at sea, many vessels each reporting at a
+  class A interval: ``rate x --interval`` vessels (200,000 at 20,000/s and 10 s) on straight
+  courses at 5-20 kn in open water (20-35N, 40-60W), plain type-1 sentences whose positions
+  move with the wall clock, so their arrival times give true speeds.
 """
 
 from __future__ import annotations
@@ -64,6 +72,38 @@ def probe_sentence(mmsi: int) -> bytes:
                                "speed": 8.0, "course": 90.0, "heading": 90},
                               talker_id="AI")
     return sentence.encode()
+
+
+def fleet_lines(rate: float, interval_s: float, seconds: float, seed: int = 7) -> list[bytes]:
+    """``seconds`` of a paced fleet feed in send order (module docstring): each of
+    ``rate * interval_s`` vessels reports every ``interval_s`` from a random phase."""
+    import numpy as np
+
+    from mda.exercise.nmea import position_payloads, vdm_lines
+
+    rng = np.random.default_rng(seed)
+    n = max(1, int(rate * interval_s))
+    mmsi = 538_000_000 + np.arange(n)  # Marshall Islands: an allocated MID, valid forms
+    lat0, lon0 = rng.uniform(20.0, 35.0, n), rng.uniform(-60.0, -40.0, n)
+    speed, course = rng.uniform(5.0, 20.0, n), rng.uniform(0.0, 360.0, n)
+    phase = rng.uniform(0.0, interval_s, n)
+    k = math.ceil(seconds / interval_s)
+    t = (phase[None, :] + interval_s * np.arange(k)[:, None]).ravel()
+    who = np.tile(np.arange(n), k)
+    keep = t < seconds
+    t, who = t[keep], who[keep]
+    order = np.argsort(t, kind="stable")
+    t, who = t[order], who[order]
+    nm = speed[who] * t / 3600.0
+    rad = np.radians(course[who])
+    lat = lat0[who] + nm * np.cos(rad) / 60.0
+    lon = lon0[who] + nm * np.sin(rad) / (60.0 * np.cos(np.radians(lat0[who])))
+    m = len(t)
+    payloads = position_payloads(
+        np.ones(m, np.int64), mmsi[who], np.zeros(m, np.int64), speed[who], lon, lat,
+        course[who], np.round(course[who]).astype(np.int64) % 360,
+        (np.floor(t) % 60).astype(np.int64), np.zeros(m, np.int64))
+    return vdm_lines(np.full(m, ord("A"), np.uint8), payloads)
 
 
 class PacedFeed:
@@ -259,44 +299,53 @@ def main() -> int:
     ap.add_argument("--warmup", type=float, default=3.0)
     ap.add_argument("--poll", type=float, default=0.02, help="serve: /api/alerts poll (s)")
     ap.add_argument("--no-shore", action="store_true", help="pass --no-shore to mda")
+    ap.add_argument("--feeds", nargs="+", choices=["fleet", "capture"],
+                    default=["fleet", "capture"])
+    ap.add_argument("--interval", type=float, default=10.0,
+                    help="fleet: each vessel's reporting interval (s)")
     ap.add_argument("--json", type=Path, help="write the figures as JSON")
     args = ap.parse_args()
-    lines = [s for _, s in capture(SHARED)]
     extra = ["--no-shore"] if args.no_shore else []
     results = []
-    print(f"capture: {len(lines):,} sentences; probes every {args.probe_every} s after "
-          f"{args.warmup} s; {args.duration} s per run; machine load "
-          f"{os.getloadavg()[0]:.2f}", flush=True)
-    for rate in args.rates:
-        for path in args.paths:
-            feed = PacedFeed(lines, rate, args.probe_every, args.warmup)
-            if path == "serve":
-                seen, info = run_serve(feed, args.duration, args.poll, extra)
-            else:
-                seen, info = run_live(feed, args.duration, extra,
-                                      REPO / ".cache" / "bench_live_stats.json")
-            feed.thread.join(timeout=5)
-            lat = [seen[m] - t for m, t in feed.probes.items() if m in seen]
-            row = {"path": path, "rate_per_s": rate, "sent": feed.sent + len(feed.probes),
-                   "sent_rate_per_s": round(feed.sent / max(feed.elapsed, 1e-9)),
-                   "received": info["received"], "alerts": info["alerts"],
-                   "probes": len(feed.probes),
-                   # not seen by the end (3 s after the feed stopped): still queued behind,
-                   # or lost; the percentiles are over the probes seen
-                   "unseen": len(feed.probes) - len(lat),
-                   "unseen_mmsis": sorted(m for m in feed.probes if m not in seen)[:20],
-                   "median_s": round(statistics.median(lat), 3) if lat else None,
-                   "p99_s": round(percentile(lat, 0.99), 3) if lat else None,
-                   "max_s": round(max(lat), 3) if lat else None,
-                   "load_1min_after": round(os.getloadavg()[0], 2)}
-            results.append(row)
-            print(f"{path:5s} {rate:>8,.0f}/s  sent {row['sent']:>9,} "
-                  f"({row['sent_rate_per_s']:,}/s), received {row['received']:>9,}, "
-                  f"{row['alerts']:,} alerts; "
-                  f"{row['probes']} probes, {row['unseen']} unseen; latency median "
-                  f"{row['median_s']} s, p99 {row['p99_s']} s, max {row['max_s']} s "
-                  f"(load {row['load_1min_after']})",
-                  flush=True)
+    print(f"probes every {args.probe_every} s after {args.warmup} s; {args.duration} s per "
+          f"run; machine load {os.getloadavg()[0]:.2f}", flush=True)
+    captured: list[bytes] | None = None
+    for feed_kind, rate, path in ((f, r, p) for f in args.feeds for r in args.rates
+                                  for p in args.paths):
+        if feed_kind == "capture":
+            captured = captured or [s for _, s in capture(SHARED)]
+            lines = captured
+        else:
+            lines = fleet_lines(rate, args.interval, args.duration + args.warmup + 5.0)
+        feed = PacedFeed(lines, rate, args.probe_every, args.warmup)
+        if path == "serve":
+            seen, info = run_serve(feed, args.duration, args.poll, extra)
+        else:
+            seen, info = run_live(feed, args.duration, extra,
+                                  REPO / ".cache" / "bench_live_stats.json")
+        feed.thread.join(timeout=5)
+        lat = [seen[m] - t for m, t in feed.probes.items() if m in seen]
+        row = {"feed": feed_kind, "path": path, "rate_per_s": rate,
+               "sent": feed.sent + len(feed.probes),
+               "sent_rate_per_s": round(feed.sent / max(feed.elapsed, 1e-9)),
+               "received": info["received"], "alerts": info["alerts"],
+               "probes": len(feed.probes),
+               # not seen by the end (3 s after the feed stopped): still queued behind,
+               # or lost; the percentiles are over the probes seen
+               "unseen": len(feed.probes) - len(lat),
+               "unseen_mmsis": sorted(m for m in feed.probes if m not in seen)[:20],
+               "median_s": round(statistics.median(lat), 3) if lat else None,
+               "p99_s": round(percentile(lat, 0.99), 3) if lat else None,
+               "max_s": round(max(lat), 3) if lat else None,
+               "load_1min_after": round(os.getloadavg()[0], 2)}
+        results.append(row)
+        print(f"{feed_kind:7s} {path:5s} {rate:>8,.0f}/s  sent {row['sent']:>9,} "
+              f"({row['sent_rate_per_s']:,}/s), received {row['received']:>9,}, "
+              f"{row['alerts']:,} alerts; "
+              f"{row['probes']} probes, {row['unseen']} unseen; latency median "
+              f"{row['median_s']} s, p99 {row['p99_s']} s, max {row['max_s']} s "
+              f"(load {row['load_1min_after']})",
+              flush=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return 0

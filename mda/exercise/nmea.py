@@ -140,19 +140,35 @@ def tag_blocks(epoch_s: IntArray, station: bytes) -> npt.NDArray[np.uint8]:
                            _const(b"\\", n)], axis=1)
 
 
+def _vdm_rows(channel: npt.NDArray[np.uint8],
+              payloads: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    n = len(payloads)
+    body = np.concatenate([_const(b"AIVDM,1,1,,", n), channel[:, None], _const(b",", n),
+                           payloads, _const(b",0", n)], axis=1)
+    return np.concatenate([_const(b"!", n), body, _const(b"*", n), _checksums(body)], axis=1)
+
+
+def _as_lines(rows: npt.NDArray[np.uint8]) -> list[bytes]:
+    rows = np.ascontiguousarray(rows)
+    return rows.view(f"S{rows.shape[1]}").ravel().tolist()  # type: ignore[no-any-return]
+
+
 def position_lines(epoch_s: IntArray, station: bytes, channel: npt.NDArray[np.uint8],
                    payloads: npt.NDArray[np.uint8]) -> list[bytes]:
     """Tag-blocked ``!AIVDM`` lines (without line ends) for payload rows; ``channel`` holds
     ``ord('A')`` or ``ord('B')`` per row."""
-    n = len(epoch_s)
-    if not n:
+    if not len(epoch_s):
         return []
-    body = np.concatenate([_const(b"AIVDM,1,1,,", n), channel[:, None], _const(b",", n),
-                           payloads, _const(b",0", n)], axis=1)
-    rows = np.concatenate([tag_blocks(epoch_s, station), _const(b"!", n), body,
-                           _const(b"*", n), _checksums(body)], axis=1)
-    rows = np.ascontiguousarray(rows)
-    return rows.view(f"S{rows.shape[1]}").ravel().tolist()  # type: ignore[no-any-return]
+    return _as_lines(np.concatenate([tag_blocks(epoch_s, station),
+                                     _vdm_rows(channel, payloads)], axis=1))
+
+
+def vdm_lines(channel: npt.NDArray[np.uint8], payloads: npt.NDArray[np.uint8]) -> list[bytes]:
+    """Plain ``!AIVDM`` lines (no tag block, no time: what a receiver sends) for payload
+    rows."""
+    if not len(payloads):
+        return []
+    return _as_lines(_vdm_rows(channel, payloads))
 
 
 def tag_block(epoch_s: int, station: str) -> str:
