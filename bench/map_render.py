@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 from maps.assets import AssetCache, inline_html  # noqa: E402
 from maps.report import TrackCollector, write_report_map  # noqa: E402
 from mda.records import PositionReport  # noqa: E402
+from mda.vessels import VesselInfo  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -46,7 +47,7 @@ T0 = datetime(2024, 3, 12, tzinfo=UTC)
 
 
 def synthetic(n: int, hours: float, interval_s: float, seed: int = 7
-              ) -> tuple[TrackCollector, list[dict[str, Any]], dict[int, dict[str, Any]], float]:
+              ) -> tuple[TrackCollector, list[dict[str, Any]], dict[int, VesselInfo], float]:
     """Seeded traffic: returns the collector, alerts, vessel info and the seconds spent in
     ``TrackCollector.add``."""
     rng = np.random.default_rng(seed)
@@ -74,9 +75,9 @@ def synthetic(n: int, hours: float, interval_s: float, seed: int = 7
         for r in reports:
             tracks.add(r)
         spent += time.perf_counter() - t
-    info = {int(m): {"name": f"VESSEL {k}", "ship_type": int(st) or None, "flag": "PAN",
-                     "flag_country": "Panama"} for k, (m, st) in enumerate(zip(mmsis, types,
-                                                                                strict=True))}
+    info = {int(m): VesselInfo(name=f"VESSEL {k}", ship_type=int(st) or None, flag="PAN",
+                               flag_country="Panama")
+            for k, (m, st) in enumerate(zip(mmsis, types, strict=True))}
     alerts = []
     for k in range(max(3, n // 100)):
         v = int(rng.integers(n))
@@ -91,7 +92,7 @@ def synthetic(n: int, hours: float, interval_s: float, seed: int = 7
             "start": start.isoformat().replace("+00:00", "Z"),
             "end": (start + timedelta(hours=1)).isoformat().replace("+00:00", "Z"),
             "lat": la, "lon": lo, "zone_id": None, "zone_name": None,
-            "vessel": info[m], "evidence": {}, "summary": f"bench alert {k} ({kind})"}
+            "vessel": info[m].to_dict(), "evidence": {}, "summary": f"bench alert {k} ({kind})"}
         if kind == "gap":
             a["evidence"] = {"gap_h": 3.0, "last_lat": la, "last_lon": lo,
                              "first_lat": la + 0.3, "first_lon": lo + 0.3}
