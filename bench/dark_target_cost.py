@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -73,10 +74,11 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     reports = scene(args.vessels)
-    rows = [("no-op detector (the call)", lambda: noop(reports)),
-            ("dark_target, no contacts", lambda: run(reports, None)),
-            (f"dark_target, a contact every {args.every} positions", lambda: run(reports,
-                                                                                  args.every))]
+    rows: list[tuple[str, Callable[[], float]]] = [
+        ("no-op detector (the call)", lambda: noop(reports)),
+        ("dark_target, no contacts", lambda: run(reports, None)),
+        (f"dark_target, a contact every {args.every} positions",
+         lambda: run(reports, args.every))]
     print(f"{len(reports):,} positions of {args.vessels} vessels")
     for name, fn in rows:
         best = min(fn() for _ in range(args.repeat))

@@ -199,7 +199,8 @@ class Poller:
                     self.conn = None
                 return json.loads(body)
             except (OSError, http.client.HTTPException):
-                self.conn.close()
+                if self.conn is not None:
+                    self.conn.close()
                 self.conn = None
                 if attempt == 2:
                     raise

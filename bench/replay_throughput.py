@@ -79,11 +79,12 @@ def synthetic_input(min_lines: int = 500_000) -> Path:
     import random
     from datetime import timedelta
 
+    from mda.records import PositionReport
     from mda.synthetic import drop_between, epoch, to_lines, track
 
     rng = random.Random(42)
     t0 = epoch("2024-06-01T00:00:00Z")
-    reports = []
+    reports: list[PositionReport] = []
     vessels = 0
     while len(reports) < min_lines:
         mmsi = 200_000_000 + rng.randrange(600_000_000)
