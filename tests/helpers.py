@@ -12,9 +12,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from detectors.base import Detector
 from ingest.quarantine import Reject
 from ingest.sources import Source
-from mda.records import Alert
+from mda.records import Alert, PositionReport
 from mda.runner import EmbeddedRunner, Summary
 from mda.settings import Settings, preset_settings
 from mda.vessels import VesselLookup, vessel_info
@@ -41,7 +42,7 @@ class Run:
 
 
 def replay(sources: Iterable[Source | Path | str], settings: Settings | None = None,
-           until: Any = None) -> Run:
+           until: datetime | None = None) -> Run:
     alerts: list[Alert] = []
     rejects: list[Reject] = []
     runner = EmbeddedRunner(settings or preset_settings(), alerts.append, rejects.append)
@@ -51,17 +52,18 @@ def replay(sources: Iterable[Source | Path | str], settings: Settings | None = N
 
 
 def replay_lines(lines: Iterable[str | bytes], settings: Settings | None = None,
-                 until: Any = None, name: str = "test") -> Run:
+                 until: datetime | None = None, name: str = "test") -> Run:
     data = b"\n".join(x if isinstance(x, bytes) else x.encode() for x in lines) + b"\n"
     return replay([Source.from_bytes(name, data)], settings, until)
 
 
-def drive(detector: Any, reports: Iterable[Any], until: float | None = None) -> list[Alert]:
+def drive(detector: Detector[Any], reports: Iterable[PositionReport],
+          until: float | None = None) -> list[Alert]:
     """Feed position reports to one detector in event-time order, advancing the watermark to
     each report's time first (as the runner does), then to ``until``."""
     alerts: list[Alert] = []
-    for r in sorted(reports, key=lambda r: (r.ts, r.mmsi)):
-        t = r.ts.timestamp()
+    for r in sorted(reports, key=lambda r: (ts_of(r), r.mmsi)):
+        t = ts_of(r).timestamp()
         alerts += detector.advance(t)
         alerts += detector.step(r, t)
     if until is not None:
