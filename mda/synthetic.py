@@ -27,7 +27,7 @@ def track(
     cog_deg: float,
     every_s: float,
     duration_s: float,
-    nav_status: int = 0,
+    nav_status: int | None = 0,  # None: no status reported (as in a positions-only table)
     msg_type: int = 1,
 ) -> list[PositionReport]:
     """A straight track (rhumb line on a flat-Earth approximation, fine over tens of nm)."""

@@ -34,9 +34,9 @@ def test_shared_mmsi_in_gfw_tracks_is_flagged(shared: Path) -> None:
 
 def _harbour_pair() -> bytes:
     # two vessels without a navigational status drifting together in San Juan harbour
-    a = track(366000001, T0, 18.455, -66.120, 0.4, 10.0, 120, 3 * 3600, nav_status=None)  # type: ignore[arg-type]
+    a = track(366000001, T0, 18.455, -66.120, 0.4, 10.0, 120, 3 * 3600, nav_status=None)
     b = track(366000002, T0 + timedelta(seconds=60), 18.4565, -66.1195, 0.4, 10.0, 120,
-              3 * 3600, nav_status=None)  # type: ignore[arg-type]
+              3 * 3600, nav_status=None)
     items = sorted([*a, *b], key=lambda r: (r.ts, r.mmsi))
     return ("\n".join(to_lines(items)) + "\n").encode()
 
