@@ -7,6 +7,7 @@ explains the contact, and a dark_target already raised is retracted."""
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -53,7 +54,7 @@ def sweeps(reports: list[PositionReport], target: int, every_s: float = 6.0,
 
 
 def lines(ais: list[PositionReport], contacts: list[SensorContact],
-          late: list[PositionReport] = ()) -> list[str]:  # type: ignore[assignment]
+          late: Sequence[PositionReport] = ()) -> list[str]:
     """AIS and radar lines in event-time order, then ``late`` AIS at the end."""
     timed: list[tuple[datetime, int, str]] = []
     for r in ais:

@@ -6,6 +6,7 @@ feed.py), streaming the Vernon capture's sentences with their receive-time prefi
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from pathlib import Path
@@ -108,7 +109,7 @@ def test_gpsd_error_report_is_kept_as_a_notice(shared: Path) -> None:
     nothing decoded and nothing rejected."""
 
     class Refusing(FakeGpsd):
-        def _client(self, conn):  # type: ignore[no-untyped-def]
+        def _client(self, conn: socket.socket) -> None:
             with conn:
                 self._send_json(conn, b'{"class":"ERROR","message":"Unrecognized request"}')
                 while not self._stop.is_set():

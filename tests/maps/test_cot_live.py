@@ -84,6 +84,13 @@ def parsed(events: list[bytes]) -> list[ET.Element]:
     return [ET.fromstring(e) for e in events]  # every event is one well-formed XML document
 
 
+def child(e: ET.Element, path: str) -> ET.Element:
+    """``e``'s element at ``path``, which must be there."""
+    found = e.find(path)
+    assert found is not None, (path, ET.tostring(e))
+    return found
+
+
 def _check_events(events: list[ET.Element], alerts: list[dict[str, Any]]) -> None:
     vessels = [e for e in events if e.get("uid", "").startswith("MMSI-")]
     cot_alerts = [e for e in events if e.get("type") == COT_ALERT_TYPE]
@@ -98,7 +105,7 @@ def _check_events(events: list[ET.Element], alerts: list[dict[str, Any]]) -> Non
         assert -90 <= float(point.get("lat", "nan")) <= 90
         assert -180 <= float(point.get("lon", "nan")) <= 180
     # Every alert state the run produced went out, with its remarks.
-    sent_ids = {e.find("detail/__mda").get("alert_id") for e in cot_alerts}  # type: ignore[union-attr]
+    sent_ids = {child(e, "detail/__mda").get("alert_id") for e in cot_alerts}
     assert sent_ids == {a["alert_id"] for a in alerts}
     assert all((e.findtext("detail/remarks") or "") for e in cot_alerts)
     # Vessel types follow the ship category (the sample has a tanker and a fishing vessel).
@@ -212,13 +219,13 @@ def test_a_partners_cot_stream_carries_only_what_it_may_see(
         return parsed(listener.events)
 
     def lon(e: ET.Element) -> float:
-        return float(e.find("point").get("lon", "nan"))  # type: ignore[union-attr]
+        return float(child(e, "point").get("lon", "nan"))
 
     everything = stream()
     assert any(lon(e) > -68.6 for e in everything)  # the sample has vessels east of 68.6 W
     events = stream("--cot-partner", "West")
     assert events and all(lon(e) <= -68.6 for e in events)
-    sent = {e.find("detail/__mda").get("alert_id") for e in events  # type: ignore[union-attr]
+    sent = {child(e, "detail/__mda").get("alert_id") for e in events
             if e.get("type") == COT_ALERT_TYPE}
     want = {a["alert_id"] for a in alerts if a["kind"] == "gap" and float(a["lon"]) <= -68.6}
     assert sent == want and want
