@@ -167,12 +167,12 @@ class LiveFeed:
             self._arrival_floor = arrival
         decoder = self.decoders[index]
         decoder.arrival = arrival
-        feed = decoder.feed
         n = self._line_no[index]
-        for raw in lines:
-            n += 1
-            feed(n, raw)
-        self._line_no[index] = n
+        if len(lines) > 1:
+            decoder.feed_lines(n + 1, list(lines))  # the batch decode path (ingest.fastpos)
+        elif lines:
+            decoder.feed(n + 1, lines[0])
+        self._line_no[index] = n + len(lines)
         self._drain(decoder, arrival)
 
     def _drain(self, decoder: NmeaDecoder, arrival: float) -> None:
