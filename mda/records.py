@@ -94,12 +94,11 @@ class PositionReport:
         return self.ts.timestamp()
 
 
-@dataclass(frozen=True, slots=True)
-class VesselStatic:
-    """Static and voyage data of one vessel (AIS types 5, 19, 24, or a decoded CSV row)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StaticFields:
+    """The static and voyage fields AIS gives of a vessel (``None``: not given). A
+    :class:`VesselStatic` report carries them; ``mda.vessels.VesselInfo`` merges them."""
 
-    ts: datetime | None
-    mmsi: int
     imo: int | None = None
     name: str | None = None
     callsign: str | None = None
@@ -111,6 +110,15 @@ class VesselStatic:
     # What kind of station sent it, as the input names it ("Class A", "Class B",
     # "Base Station", "AtoN", "SAR Airborne", ...); None when the input does not say.
     transmitter: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VesselStatic(StaticFields):
+    """Static and voyage data of one vessel (AIS types 5, 19, 24, or a decoded CSV row); the
+    fields of :class:`StaticFields` are given by keyword."""
+
+    ts: datetime | None
+    mmsi: int
 
 
 # Sensors of :class:`SensorContact` (not AIS: the vessel is seen, not heard).

@@ -8,25 +8,16 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from mda.flags import flag_of, mid_of
-from mda.records import ANON_ID_BASE, VesselStatic, is_anonymous_id
+from mda.records import ANON_ID_BASE, StaticFields, VesselStatic, is_anonymous_id
 
-_FIELDS = [f.name for f in fields(VesselStatic) if f.name not in ("ts", "mmsi")]
+_FIELDS = [f.name for f in fields(StaticFields)]
 
 
-@dataclass(frozen=True, slots=True)
-class VesselInfo:
-    """What is known of one vessel: its static data merged over time (``None``: not known),
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VesselInfo(StaticFields):
+    """What is known of one vessel: its static fields merged over time (``None``: not known),
     the flag its MMSI's MID gives, and the provider's number when the id is anonymised."""
 
-    imo: int | None = None
-    name: str | None = None
-    callsign: str | None = None
-    ship_type: int | None = None
-    length_m: float | None = None
-    beam_m: float | None = None
-    draught_m: float | None = None
-    destination: str | None = None
-    transmitter: str | None = None  # the station kind as the input named it ("AtoN")
     flag: str | None = None  # ISO alpha-3
     flag_country: str | None = None
     anonymous_id: int | None = None

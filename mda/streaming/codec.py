@@ -61,6 +61,7 @@ def position_of(o: dict[str, Any]) -> PositionReport:
 
 
 def static_of(o: dict[str, Any]) -> VesselStatic:
-    return VesselStatic(_dt(o.get("t")), int(o["m"]), o.get("imo"), o.get("name"), o.get("cs"),
-                        o.get("st"), o.get("len"), o.get("beam"), o.get("dr"), o.get("dest"),
-                        o.get("tx"))
+    return VesselStatic(_dt(o.get("t")), int(o["m"]), imo=o.get("imo"), name=o.get("name"),
+                        callsign=o.get("cs"), ship_type=o.get("st"), length_m=o.get("len"),
+                        beam_m=o.get("beam"), draught_m=o.get("dr"), destination=o.get("dest"),
+                        transmitter=o.get("tx"))
