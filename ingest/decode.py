@@ -8,7 +8,7 @@ metadata such as a ``$PGHP`` time) or rejected with a reason.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from itertools import count
 from typing import Any
@@ -37,7 +37,11 @@ from mda.records import TIME_ARRIVAL, TIME_TAG, PositionReport, SensorContact, V
 Record = PositionReport | VesselStatic | SensorContact
 # What a decoder emits for a good message: the record, its event time (epoch s or None), and the
 # (line_no, raw) pairs it came from, so a later stage can still quarantine it with its lines.
-Decoded = tuple[Record, float | None, list[tuple[int, bytes]]]
+# (A tuple of lines, not a list, for the single-line messages that are nearly all of them: a
+# tuple of ints and bytes is not tracked by the garbage collector once it has seen it, and a
+# batch replay holds every record of a file.)
+Lines = Sequence[tuple[int, bytes]]
+Decoded = tuple[Record, float | None, Lines]
 
 _HEX = {f"{i:02X}".encode(): i for i in range(256)} | {f"{i:02x}".encode(): i for i in range(256)}
 _DIGIT = {str(i).encode(): i for i in range(10)}
@@ -115,7 +119,7 @@ class NmeaDecoder:
         self.rejects.append(
             Reject(self.source, line_no, raw.decode("utf-8", "replace"), reason, detail))
 
-    def reject_lines(self, lines: list[tuple[int, bytes]], reason: str, detail: str = "") -> None:
+    def reject_lines(self, lines: Lines, reason: str, detail: str = "") -> None:
         for line_no, raw in lines:
             self._reject(line_no, raw, reason, detail)
 
@@ -211,7 +215,7 @@ class NmeaDecoder:
             if line_no >= self._next_sweep:
                 self._sweep(line_no)
             stats.lines_used += 1
-            self._message(payload, 0, ts, station, [(line_no, raw)], arrived, tuple(fields))
+            self._message(payload, 0, ts, station, ((line_no, raw),), arrived, tuple(fields))
 
     def _fallback_time(self, ts: float | None, prefix_ts: float | None
                        ) -> tuple[float | None, bool]:
@@ -300,7 +304,7 @@ class NmeaDecoder:
             return None
         self.stats.lines_used += 1
         if count == 1:
-            self._message(payload, fill, ts, station, [(line_no, raw)], arrived)
+            self._message(payload, fill, ts, station, ((line_no, raw),), arrived)
             return True
         # Multi-part: group by tag-block group id when present, else by (receiving station,
         # sequence id, channel, fragment count): fragments of two receivers never mix.
@@ -355,7 +359,7 @@ class NmeaDecoder:
         self.stats.contacts[contact.sensor] += 1
         if cts is None:
             self.stats.contacts_untimed += 1
-        self.out.append((contact, cts, [(line_no, raw)]))
+        self.out.append((contact, cts, ((line_no, raw),)))
         return True
 
     def _drop_group(self, key: tuple[Any, ...], group: _Group, why: str) -> None:
@@ -378,7 +382,7 @@ class NmeaDecoder:
 
     # -- messages --------------------------------------------------------------------------
     def _message(self, payload: bytes, fill: int, ts: float | None, station: str | None,
-                 lines: list[tuple[int, bytes]], arrived: bool = False,
+                 lines: Lines, arrived: bool = False,
                  fields: Fields | None = None) -> None:
         """One assembled message. ``fields``: its position fields when :meth:`feed_lines`
         has decoded them already (a 168-bit type 1/2/3/18 payload)."""
@@ -431,7 +435,7 @@ class NmeaDecoder:
             self._dt = datetime.fromtimestamp(ts, UTC)
         return self._dt
 
-    def _invalid(self, mmsi: int, lines: list[tuple[int, bytes]]) -> bool:
+    def _invalid(self, mmsi: int, lines: Lines) -> bool:
         if 100_000_000 <= mmsi <= 999_999_999:
             return False
         self.stats.lines_used -= len(lines)
@@ -439,7 +443,7 @@ class NmeaDecoder:
         return True
 
     def _position(self, fields: Fields, msg_type: int, ts: float | None, station: str | None,
-                  lines: list[tuple[int, bytes]], arrived: bool = False) -> None:
+                  lines: Lines, arrived: bool = False) -> None:
         mmsi, nav, speed, lon, lat, course, heading = fields
         if not 100_000_000 <= mmsi <= 999_999_999 and self._invalid(mmsi, lines):
             return
@@ -475,7 +479,7 @@ class NmeaDecoder:
         self.out.append((report, ts, lines))
 
     def _static(self, msg: Any, msg_type: int, ts: float | None,
-                lines: list[tuple[int, bytes]], count: bool = True) -> None:
+                lines: Lines, count: bool = True) -> None:
         mmsi = msg.mmsi
         if count and self._invalid(mmsi, lines):
             return

@@ -259,7 +259,7 @@ class TableDecoder:
             self._reject(line_no, raw, q.BAD_ROW, f"unreadable time {get('ts')!r}")
             return
         dt = None if ts is None else datetime.fromtimestamp(ts, UTC)
-        lines = [(line_no, raw)]
+        lines = ((line_no, raw),)
         self.stats.lines_used += 1
         self.stats.messages_decoded += 1
         lat, lon = _num(get("lat")), _num(get("lon"))
@@ -369,4 +369,4 @@ class SarDecoder(TableDecoder):
             None if ts is None else datetime.fromtimestamp(ts, UTC), SENSOR_SAR, self.source,
             ident, lat, lon, length_m=length if length is not None and length > 0 else None,
             time_source=None if ts is None else TIME_TAG)
-        self.out.append((contact, ts, [(line_no, raw)]))
+        self.out.append((contact, ts, ((line_no, raw),)))

@@ -4,7 +4,6 @@ printed here, never in library code. Heavy packages are imported inside the comm
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import sys
 from pathlib import Path
@@ -159,10 +158,6 @@ def _replay(args: argparse.Namespace) -> int:
 
     settings, geography = load_detection(args)
     sources = [Source.open(name) for name in args.inputs]
-    # A batch replay allocates millions of short-lived objects: keep what is loaded now
-    # (modules, zones, the shore grid) out of the collector's way and collect less often.
-    gc.freeze()
-    gc.set_threshold(20_000, 20, 20)
     alerts_f = open(args.alerts, "w", encoding="utf-8") if args.alerts else None  # noqa: SIM115
     rejects_f = open(args.rejects, "w", encoding="utf-8") if args.rejects else None  # noqa: SIM115
     total = sum(s.size or 0 for s in sources)

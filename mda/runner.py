@@ -20,12 +20,13 @@ from typing import Any
 from detectors import REGISTRY
 from detectors.base import Detector, DetectorContext
 from ingest import quarantine as q
-from ingest.decode import Decoded, NmeaDecoder
+from ingest.decode import Decoded, Lines, NmeaDecoder
 from ingest.dedup import Deduplicator
 from ingest.prepare import SourceReport, prepare
 from ingest.quarantine import IngestStats, Reject
 from ingest.sources import LineSource, Source, make_decoder, sniff_format
 from ingest.tables import SarDecoder, TableDecoder
+from mda.gc_policy import batch_collection
 from mda.geography import Geography
 from mda.records import (
     NAV_AT_ANCHOR,
@@ -221,14 +222,16 @@ class EmbeddedRunner:
     def run(self, sources: Iterable[LineSource], until: datetime | None = None,
             progress: Progress | None = None) -> Summary:
         """Replay ``sources`` (merged in event-time order) to the end, then advance the clock
-        to ``until`` if given. Returns the summary."""
+        to ``until`` if given. Returns the summary. The garbage collector runs with the batch
+        policy meanwhile (mda/gc_policy.py)."""
         srcs = list(sources)
         streams = [self._prepared(s, progress) for s in srcs]
         merged: Iterator[Decoded] = (
             streams[0] if len(streams) == 1
             else heapq.merge(*streams, key=lambda d: float("-inf") if d[1] is None else d[1]))
-        self.feed(merged)
-        self.finish(until)
+        with batch_collection():
+            self.feed(merged)
+            self.finish(until)
         return self.summary(srcs)
 
     def feed(self, items: Iterable[Decoded]) -> None:
@@ -440,7 +443,7 @@ class EmbeddedRunner:
         yield from out
         out.clear()
 
-    def _reject_lines(self, rec: Ordered, lines: list[tuple[int, bytes]], ts: float) -> None:
+    def _reject_lines(self, rec: Ordered, lines: Lines, ts: float) -> None:
         late = self._watermark - ts
         source = rec.source
         if type(rec) is PositionReport:
