@@ -193,20 +193,21 @@ class NmeaDecoder:
         starts = np.cumsum([0, *map(len, bodies[:-1])])
         want = np.array([_HEX.get(h, -1) for h in sums])
         good = (np.bitwise_xor.reduceat(joined, starts) == want).tolist()
-        rows = zip(tags, payloads, good, *positions_168(b"".join(payloads),
-                                                       [p[0] == 66 for p in payloads]),
-                   strict=True)
+        columns = positions_168(b"".join(payloads), [p[0] == 66 for p in payloads])
+        rows = zip(tags, payloads, good, zip(*columns, strict=True), strict=True)
         stats = self.stats
         for line_no, raw, m in zip(count(first_no), lines, found, strict=False):
             if m is None:
                 feed(line_no, raw)
                 continue
-            text, payload, ok, *fields = next(rows)
+            text, payload, ok, fields = next(rows)
             station = ts = None
             if text is not None:
                 tag = tag_block(text)
                 station, ts = tag.station, tag.ts
-            ts, arrived = self._fallback_time(ts, None)
+            arrived = False
+            if ts is None:
+                ts, arrived = self._fallback_time(ts, None)
             if not ok or self._pghp_ts is not None or (
                     ts is not None and not q.MIN_TS <= ts <= q.MAX_TS):
                 feed(line_no, raw)  # the general path says what is wrong (or uses $PGHP)
@@ -215,7 +216,7 @@ class NmeaDecoder:
             if line_no >= self._next_sweep:
                 self._sweep(line_no)
             stats.lines_used += 1
-            self._message(payload, 0, ts, station, ((line_no, raw),), arrived, tuple(fields))
+            self._message(payload, 0, ts, station, ((line_no, raw),), arrived, fields)
 
     def _fallback_time(self, ts: float | None, prefix_ts: float | None
                        ) -> tuple[float | None, bool]:
@@ -387,7 +388,7 @@ class NmeaDecoder:
         """One assembled message. ``fields``: its position fields when :meth:`feed_lines`
         has decoded them already (a 168-bit type 1/2/3/18 payload)."""
         stats = self.stats
-        if not payload_is_armoured(payload):
+        if fields is None and not payload_is_armoured(payload):  # (feed_lines' are)
             stats.lines_used -= len(lines)
             self.reject_lines(lines, q.BAD_PAYLOAD)
             return
