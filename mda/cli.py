@@ -153,6 +153,7 @@ def _ingest_notes(summary: dict[str, Any]) -> list[str]:
 def _replay(args: argparse.Namespace) -> int:
     from ingest.quarantine import Reject
     from ingest.sources import Source
+    from mda.geography import write_learned
     from mda.records import Alert
     from mda.runner import EmbeddedRunner
 
@@ -196,7 +197,8 @@ def _replay(args: argparse.Namespace) -> int:
                 f.close()
     summary = result.as_dict()
     if args.learn_ports and geography.ports is not None:
-        summary["learned_anchorages"] = geography.ports.write_learned(args.learn_ports)
+        summary["learned_anchorages"] = write_learned(args.learn_ports, geography.ports,
+                                                      runner.detection.anchorages)
     if args.map:
         from maps.report import write_report_map
 

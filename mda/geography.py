@@ -99,3 +99,16 @@ class Geography:
             "shore": None if self.shore is None else type(self.shore).__name__,
             "ports": 0 if self.ports is None else len(self.ports),
         }
+
+
+def write_learned(path: str | Path, *indexes: PortIndex | None) -> int:
+    """Write the anchorages learned in ``indexes`` (the geography's, with those loaded from an
+    earlier run, and a detector set's) to one CSV (``PortIndex.write_learned``)."""
+    from zones.ports import PortIndex
+
+    combined = PortIndex()
+    for index in indexes:
+        if index is not None:
+            for port in index.observed():
+                combined.add(port)
+    return combined.write_learned(path)

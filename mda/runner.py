@@ -1,6 +1,10 @@
 """The embedded runner: one process, no broker. Sources -> decoders -> event-time ordering ->
 detectors -> alerts. It is the default way to run, and what tests use for detector logic.
 
+It composes three parts: ingest (this module: decoders, validation, dedup, quarantine), the
+event-time buffer and the detector set (``mda.detection``). The streaming ingest runs ingest
+and the buffer (``detect=False``); the streaming workers run detector sets only.
+
 Event time: records are released to detectors in time order once the watermark (the newest
 event time seen, less the allowed lateness) passes them; a record older than the watermark is
 rejected as too late. Detectors are advanced to each released record's time and then to the
@@ -10,14 +14,13 @@ watermark, so time-driven alerts (a vessel silent too long) fire while the vesse
 from __future__ import annotations
 
 import heapq
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import chain, islice
 from typing import Any
 
-from detectors import REGISTRY
 from detectors.base import Detector, DetectorContext
 from ingest import quarantine as q
 from ingest.decode import Decoded, Lines, NmeaDecoder
@@ -26,13 +29,16 @@ from ingest.prepare import SourceReport, prepare
 from ingest.quarantine import IngestStats, Reject
 from ingest.sources import LineSource, Source, make_decoder, sniff_format
 from ingest.tables import SarDecoder, TableDecoder
+from mda.detection import (
+    AlertSink,
+    DetectorSet,
+    EventTimeBuffer,
+    Ordered,
+    build_detectors,
+)
 from mda.gc_policy import batch_collection
 from mda.geography import Geography
 from mda.records import (
-    NAV_AT_ANCHOR,
-    NAV_MOORED,
-    TIME_ARRIVAL,
-    Alert,
     PositionReport,
     SensorContact,
     VesselStatic,
@@ -41,14 +47,12 @@ from mda.records import (
 from mda.settings import Settings, preset_settings
 from mda.vessels import VesselRegistry
 
-AlertSink = Callable[[Alert], None]
-Ordered = PositionReport | SensorContact  # what the runner orders by event time
+__all__ = ["AlertSink", "EmbeddedRunner", "Summary", "build_detectors"]
+
 RejectSink = Callable[[Reject], None]
 Progress = Callable[[int], None]  # bytes of input consumed since the last call
 
 _CHUNK = 4096
-_STATIONARY = (NAV_AT_ANCHOR, NAV_MOORED)
-_STOPPED_KN = 0.5  # a vessel this slow is stopped: where many stop is an anchorage
 
 
 @dataclass
@@ -112,20 +116,10 @@ def _ingest_totals(inputs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def build_detectors(settings: Settings, context: DetectorContext) -> list[Detector[Any]]:
-    """One instance of every enabled detector, in registry order."""
-    out: list[Detector[Any]] = []
-    for name, det_settings in settings.detectors.items():
-        if det_settings.enabled:
-            out.append(REGISTRY[name](det_settings, context))
-    running = {det.name: det for det in out}
-    for det in out:
-        det.configure(settings.detectors, running)
-    return out
-
-
 class EmbeddedRunner:
-    """Runs the whole pipeline in-process (see the module docstring)."""
+    """Runs the whole pipeline in-process (see the module docstring): ingest (decoders,
+    validation, dedup; this class), the event-time buffer and the detector set
+    (``mda.detection``)."""
 
     def __init__(
         self,
@@ -138,12 +132,11 @@ class EmbeddedRunner:
         on_static: Callable[[VesselStatic], None] | None = None,
         on_watermark: Callable[[float], None] | None = None,
         on_contact: Callable[[SensorContact], None] | None = None,
+        detect: bool = True,
     ) -> None:
         self.settings = settings or preset_settings()
-        self.on_alert = on_alert or (lambda a: None)
         self.on_reject = on_reject or (lambda r: None)
         self.stats = IngestStats()
-        self.registry = VesselRegistry()
         self.dedup = Deduplicator(self.settings.ingest.duplicate_window_s)
         self.geography = geography
         # Called with every position released to the detectors, in event-time order (e.g. to
@@ -155,68 +148,58 @@ class EmbeddedRunner:
         self.on_watermark = on_watermark
         # Called with every radar or SAR contact released to the detectors.
         self.on_contact = on_contact
-        if geography is not None:
-            self.context = geography.context(self.registry.info, self.registry.ship_type,
-                                             self.registry.transmitter)
-        else:
-            base = context or DetectorContext()
-            self.context = replace(base, vessel_info=self.registry.info,
-                                   ship_type=self.registry.ship_type,
-                                   transmitter=self.registry.transmitter)
-        self.detectors = build_detectors(self.settings, self.context)
         self._lateness = self.settings.ingest.allowed_lateness_s
-        # Live runs (mda/live.py) set this: records timed on arrival, whose times are in
-        # order, then have their own lateness (``ingest.arrival_lateness_s``, 0 by default)
-        # and the watermark is the lower of the arrival-timed and tag-timed frontiers.
-        self.split_arrival = False
+        self.buffer = EventTimeBuffer(self._lateness, self.settings.ingest.arrival_lateness_s)
+        # The detector set; ``detect=False`` (the streaming ingest) runs ingest and the
+        # buffer only: every detector disabled, no anchorages learned.
+        det_settings = self.settings if detect else replace(self.settings, detectors={
+            n: replace(s, enabled=False) for n, s in self.settings.detectors.items()})
+        self.detection = DetectorSet(det_settings, on_alert, context,
+                                     geography if detect else None)
+        self.detection.on_alert = on_alert or (lambda a: None)
         # Live runs (mda/live.py) set this (ingest.evict_after_s): from tick(), about every
         # tenth of it in event time, each detector forgets vessels not heard for this long.
         self.evict_after_s: float | None = None
-        self.evicted = 0  # vessels dropped so far, summed over detectors
         self._evicted_at: float | None = None
-        self._max_arrival = float("-inf")
-        self._max_tagged = float("-inf")
-        # Records held back until the watermark passes them: ordered by (time, mmsi, lat, lon,
-        # arrival), so any arrival order within the lateness releases them in one order.
-        self._heap: list[tuple[float, int, float, float, int, Ordered]] = []
-        self._queue: deque[tuple[float, int, float, float, int, Ordered]] = deque()
-        self._seq = 0
-        self._max_ts = float("-inf")
-        self._watermark = float("-inf")
-        self._first_ts: float | None = None
         self._mmsis: set[int] = set()
-        self._alert_kind: dict[str, str] = {}
-        self._alert_status: dict[str, str] = {}
         self._decoders: list[NmeaDecoder | TableDecoder | SarDecoder] = []
         self._reports: list[SourceReport] = []
 
-    # -- snapshots (streaming workers) ------------------------------------------------------
-    _TRANSIENT = ("on_alert", "on_reject", "on_position", "on_static", "on_watermark",
-                  "on_contact", "geography", "context")
+    # -- the parts -------------------------------------------------------------------------
+    @property
+    def detectors(self) -> list[Detector[Any]]:
+        return self.detection.detectors
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        for name in self._TRANSIENT:
-            state[name] = None
-        return state
+    @property
+    def registry(self) -> VesselRegistry:
+        return self.detection.registry
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
+    @property
+    def context(self) -> DetectorContext:
+        return self.detection.context
 
-    def attach(self, on_alert: AlertSink, geography: Geography | None = None) -> None:
-        """After loading a snapshot: the alert sink and the geography look-ups again."""
-        self.on_alert = on_alert
-        self.on_reject = lambda r: None
-        self.geography = geography
-        if geography is not None:
-            self.context = geography.context(self.registry.info, self.registry.ship_type,
-                                             self.registry.transmitter)
-        else:
-            self.context = DetectorContext(vessel_info=self.registry.info,
-                                           ship_type=self.registry.ship_type,
-                                           transmitter=self.registry.transmitter)
-        for det in self.detectors:
-            det.context = self.context
+    @property
+    def on_alert(self) -> AlertSink:
+        return self.detection.on_alert
+
+    @on_alert.setter
+    def on_alert(self, sink: AlertSink) -> None:
+        self.detection.on_alert = sink
+
+    @property
+    def evicted(self) -> int:
+        return self.detection.evicted
+
+    @property
+    def split_arrival(self) -> bool:
+        """Live runs (mda/live.py) set this: records timed on arrival, whose times are in
+        order, then have their own lateness (``ingest.arrival_lateness_s``, 0 by default) and
+        the watermark is the lower of the arrival-timed and tag-timed frontiers."""
+        return self.buffer.split_arrival
+
+    @split_arrival.setter
+    def split_arrival(self, value: bool) -> None:
+        self.buffer.split_arrival = value
 
     # -- public ----------------------------------------------------------------------------
     def run(self, sources: Iterable[LineSource], until: datetime | None = None,
@@ -236,16 +219,16 @@ class EmbeddedRunner:
 
     def feed(self, items: Iterable[Decoded]) -> None:
         """Take decoded records (record, event time, lines) in arrival order."""
-        heap = self._heap
-        queue = self._queue
-        lateness = self._lateness
+        buf = self.buffer
+        push = buf.push
         mmsis = self._mmsis
-        split = self.split_arrival
+        detection = self.detection
+        split = buf.split_arrival
         due = False  # split: something to release once the batch is in
         for rec, ts, lines in items:
             if isinstance(rec, VesselStatic):
                 mmsis.add(rec.mmsi)
-                self.registry.update(rec)
+                detection.static(rec)
                 if self.on_static is not None:
                     self.on_static(rec)
                 continue
@@ -256,95 +239,57 @@ class EmbeddedRunner:
                 mmsis.add(key)
             if ts is None:
                 continue  # kept out of time-based detection (counted as untimed)
-            if ts < self._watermark:
+            if ts < buf.watermark:
                 self.stats.lines_used -= len(lines)
                 self._reject_lines(rec, lines, ts)
                 continue
-            self._seq += 1
-            item = (ts, key, rec.lat, rec.lon, self._seq, rec)
-            # In-order records (most of them) queue in a deque; the rest in a heap.
-            if not queue or item > queue[-1]:
-                queue.append(item)
-            else:
-                heapq.heappush(heap, item)
-            if self._first_ts is None or ts < self._first_ts:
-                self._first_ts = ts
+            moved = push(rec, ts, key)
             if split:
-                due = self._split_watermark(rec, ts) or due
-            elif ts > self._max_ts:
-                self._max_ts = ts
-                wm = ts - lateness
-                if wm > self._watermark:
-                    self._watermark = wm
-                    self._release(wm)
+                due = moved or due
+            elif moved:
+                self._release(buf.watermark)
         if due:
-            self._release(self._watermark)
-
-    def _split_watermark(self, rec: PositionReport | SensorContact, ts: float) -> bool:
-        """The watermark of a live run (``split_arrival``): the lower of the newest arrival
-        time less ``arrival_lateness_s`` and the newest own time less the allowed lateness,
-        over the kinds seen. Whether there is something to release (the watermark moved, or
-        the record is at it): :meth:`feed` releases once per batch."""
-        if ts > self._max_ts:
-            self._max_ts = ts
-        if rec.time_source == TIME_ARRIVAL:
-            if ts <= self._max_arrival:
-                return ts <= self._watermark
-            self._max_arrival = ts
-        else:
-            if ts <= self._max_tagged:
-                return ts <= self._watermark
-            self._max_tagged = ts
-        wm = min(self._max_arrival - self.settings.ingest.arrival_lateness_s
-                 if self._max_arrival > float("-inf") else float("inf"),
-                 self._max_tagged - self._lateness
-                 if self._max_tagged > float("-inf") else float("inf"))
-        if wm > self._watermark:
-            self._watermark = wm
-            return True
-        return ts <= self._watermark
+            self._release(buf.watermark)
 
     def finish(self, until: datetime | None = None) -> None:
         """End of input: release everything held back, then advance to ``until``."""
-        if self._heap or self._queue:
-            self._watermark = max(self._watermark, self._max_ts)
-            self._release(self._watermark)
-        elif self._max_ts > self._watermark:
-            self._watermark = self._max_ts
-            self._advance(self._watermark)
+        buf = self.buffer
+        if len(buf):
+            buf.move_to(buf.max_ts)
+            self._release(buf.watermark)
+        elif buf.move_to(buf.max_ts):
+            self._advance(buf.watermark)
         if until is not None:
             t = until.timestamp()
-            for det in self.detectors:
-                det.input_complete_until(t)
-            if t > self._watermark:
-                self._watermark = t
+            self.detection.input_complete_until(t)
+            if buf.move_to(t):
                 self._advance(t)
 
     def summary(self, sources: list[LineSource] | None = None) -> Summary:
-        kinds = Counter(self._alert_kind.values())
-        still_open = sum(1 for s in self._alert_status.values() if s == "open")
+        buf = self.buffer
         return Summary(
             stats=self.stats,
             vessels=len(self._mmsis),
-            alerts=kinds,
-            alerts_open=still_open,
-            first_ts=self._first_ts,
-            last_ts=None if self._max_ts == float("-inf") else self._max_ts,
-            clock_ts=None if self._watermark == float("-inf") else self._watermark,
+            alerts=self.detection.alert_kinds(),
+            alerts_open=self.detection.alerts_open(),
+            first_ts=buf.first_ts,
+            last_ts=None if buf.max_ts == float("-inf") else buf.max_ts,
+            clock_ts=None if buf.watermark == float("-inf") else buf.watermark,
             inputs=([r.as_dict() for r in self._reports] if self._reports
                     else [{"name": s.name} for s in sources or []]),
-            not_alerted={d.name: dict(sorted(d.counters.items()))
-                         for d in self.detectors if d.counters},
+            not_alerted=self.detection.counters(),
         )
 
     @property
     def max_event_ts(self) -> float | None:
         """The newest event time seen (None before the first timed record)."""
-        return None if self._max_ts == float("-inf") else self._max_ts
+        ts = self.buffer.max_ts
+        return None if ts == float("-inf") else ts
 
     @property
     def watermark(self) -> float | None:
-        return None if self._watermark == float("-inf") else self._watermark
+        wm = self.buffer.watermark
+        return None if wm == float("-inf") else wm
 
     # -- internals -------------------------------------------------------------------------
     def _prepared(self, source: LineSource, progress: Progress | None) -> Iterator[Decoded]:
@@ -444,73 +389,39 @@ class EmbeddedRunner:
         out.clear()
 
     def _reject_lines(self, rec: Ordered, lines: Lines, ts: float) -> None:
-        late = self._watermark - ts
+        late = self.buffer.watermark - ts
         source = rec.source
         if type(rec) is PositionReport:
             # Too late for the ordered steps; a detector may still re-check with it.
-            for det in self.detectors:
-                alerts = det.late(rec, ts)
-                if alerts:
-                    self._emit(alerts)
+            self.detection.late(rec, ts)
         for line_no, raw in lines:
             self.stats.rejected[q.TOO_LATE] += 1
             self.on_reject(Reject(source, line_no, raw.decode("utf-8", "replace"), q.TOO_LATE,
                                   f"{late:.1f} s behind the watermark"))
 
     def _release(self, watermark: float) -> None:
-        heap = self._heap
-        queue = self._queue
-        geo = self.geography
         on_position = self.on_position
-        while True:
-            if queue and (not heap or queue[0] < heap[0]):
-                if queue[0][0] > watermark:
-                    break
-                item = queue.popleft()
-            elif heap and heap[0][0] <= watermark:
-                item = heapq.heappop(heap)
-            else:
-                break
-            ts = item[0]
-            rec = item[5]
-            report = rec if type(rec) is PositionReport else None
-            contact = rec if isinstance(rec, SensorContact) else None
-            if report is None:
-                if contact is not None and self.on_contact is not None:
-                    self.on_contact(contact)
-            else:
-                if geo is not None:
-                    if report.nav_status in _STATIONARY:
-                        geo.observe(report.lat, report.lon, ts)
-                    elif report.sog_kn is not None and report.sog_kn < _STOPPED_KN:
-                        geo.observe_stop(report.lat, report.lon, report.mmsi)
+        on_contact = self.on_contact
+        step = self.detection.step
+        for ts, rec in self.buffer.release(watermark):
+            if type(rec) is PositionReport:
                 if on_position is not None:
-                    on_position(report)
-            for det in self.detectors:
-                if ts > det.next_due:
-                    alerts = det.advance(ts)
-                    if alerts:
-                        self._emit(alerts)
-                if report is not None:
-                    alerts = det.step(report, ts)
-                else:
-                    assert contact is not None  # the heap holds positions and contacts only
-                    alerts = det.contact(contact, ts)
-                if alerts:
-                    self._emit(alerts)
+                    on_position(rec)
+            elif on_contact is not None:
+                on_contact(rec)  # type: ignore[arg-type]
+            step(rec, ts)
         self._advance(watermark)
 
     def tick(self, watermark: float) -> None:
-        """An external watermark (a streaming worker's): release the records up to it and
+        """An external watermark (a live feed's idle clock): release the records up to it and
         advance the detectors. Never moves the clock back."""
-        if watermark > self._watermark:
-            self._watermark = watermark
+        if self.buffer.move_to(watermark):
             self._release(watermark)
         if self.evict_after_s:
             self._evict(self.evict_after_s)
 
     def _evict(self, after_s: float) -> None:
-        wm = self._watermark
+        wm = self.buffer.watermark
         if wm == float("-inf"):
             return
         if self._evicted_at is None:
@@ -518,20 +429,9 @@ class EmbeddedRunner:
         if wm - self._evicted_at < max(60.0, after_s / 10.0):
             return
         self._evicted_at = wm
-        for det in self.detectors:
-            self.evicted += det.evict(wm - after_s)
+        self.detection.evict(wm - after_s)
 
     def _advance(self, t: float) -> None:
         if self.on_watermark is not None:
             self.on_watermark(t)
-        for det in self.detectors:
-            if t > det.next_due:
-                alerts = det.advance(t)
-                if alerts:
-                    self._emit(alerts)
-
-    def _emit(self, alerts: list[Alert]) -> None:
-        for alert in alerts:
-            self._alert_kind[alert.alert_id] = alert.kind
-            self._alert_status[alert.alert_id] = alert.status
-            self.on_alert(alert)
+        self.detection.advance(t)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -64,17 +63,15 @@ class KafkaPublisher:
         }
         config.update(producer_config or {})
         self.producer = KafkaProducer(**config)
-        base = settings or preset_settings()
-        # no detectors on the ingest side: workers run them
-        dets = {name: replace(s, enabled=False) for name, s in base.detectors.items()}
-        self.settings = replace(base, detectors=dets)
+        self.settings = settings or preset_settings()
         self.partitions = topics.partitions
         self.sent = {"positions": 0, "statics": 0, "ticks": 0, "rejects": 0}
         self._last_tick = float("-inf")
         self._pace_origin: tuple[float, float] | None = None
+        # ingest and the event-time buffer only: the workers run the detectors
         self.runner = EmbeddedRunner(self.settings, on_reject=self._reject,
                                      on_position=self._position, on_static=self._static,
-                                     on_watermark=self._watermark)
+                                     on_watermark=self._watermark, detect=False)
 
     # -- callbacks -------------------------------------------------------------------------
     def _pace(self, t: float) -> None:

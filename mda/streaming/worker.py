@@ -1,17 +1,18 @@
 """The detector workers: a Faust app whose agents run the embedded runner's detector code.
 
-* ``vessels`` agent, on the positions topic (key: MMSI): one :class:`EmbeddedRunner` per
+* ``vessels`` agent, on the positions topic (key: MMSI): one :class:`DetectorSet` per
   partition with the per-vessel detectors (gap, loitering, spoofing, zone). Records arrive in
   event-time order (the ingest published them so); watermark ticks advance time-driven
   detectors. It re-keys every position by spatial cell onto the cells topic, with copies to
   the neighbouring cells when the vessel is near a cell edge, and forwards the ticks.
-* ``cells`` agent, on the cells topic: one runner per partition with the rendezvous detector.
-  Records from the positions partitions interleave here, so the runner holds them back and
+* ``cells`` agent, on the cells topic: one detector set per partition with the rendezvous
+  detector. Records from the positions partitions interleave here, so a buffer holds them and
   releases them in event-time order once every upstream partition's tick has passed them
   (an aligned watermark). A pair is reported only by the partition that owns the cell of its
   first close observation, so a pair seen from two cells is one alert.
 
-State: a partition's runner is snapshotted (pickled, without its look-ups) into a Faust Table
+State: a partition's detector set (mda.detection) is snapshotted (pickled, without its
+look-ups) into a Faust Table
 every ``checkpoint_every`` events and at every tick, with the offset it has consumed; only then
 are the events acknowledged, so Faust never commits an offset past the snapshot. The table is
 changelog-backed: a restarted or rebalanced worker loads the snapshot and skips the events it
@@ -29,9 +30,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from mda.detection import DetectorSet, EventTimeBuffer
 from mda.geography import Geography
 from mda.records import Alert
-from mda.runner import EmbeddedRunner
 from mda.settings import Settings
 from mda.streaming import codec
 from mda.streaming.topics import Topics
@@ -64,9 +65,12 @@ def _only(settings: Settings, names: tuple[str, ...], lateness: float) -> Settin
 
 @dataclass
 class PartitionState:
-    """What a worker keeps per partition; pickled into the state table."""
+    """What a worker keeps per partition; pickled into the state table. ``buffer``: the cells
+    agent's event-time buffer (records from several upstream partitions interleave there)."""
 
-    runner: EmbeddedRunner
+    detection: DetectorSet
+    buffer: EventTimeBuffer | None = None
+    watermark: float = -math.inf
     offset: int = -1
     events: int = 0
     upstream: dict[int, float] = field(default_factory=dict)  # cells: tick per source
@@ -113,10 +117,11 @@ def build_app(bootstrap_servers: str, topics: Topics, settings: Settings,
         if st is None:
             blob = state_table.get(name)
             st = (pickle.loads(base64.b64decode(blob)) if blob
-                  else PartitionState(EmbeddedRunner(fresh)))
-            st.runner.attach(pending.append, geography)
+                  else PartitionState(DetectorSet(fresh, geography=geography), buffer=(
+                      EventTimeBuffer(math.inf) if name.startswith("cells") else None)))
+            st.detection.attach(pending.append, geography)
             states[name] = st
-        st.runner.on_alert = pending.append
+        st.detection.on_alert = pending.append
         return st, pending
 
     async def in_order(st: PartitionState, topic: str, partition: int, offset: int) -> bool:
@@ -186,17 +191,22 @@ def build_app(bootstrap_servers: str, topics: Topics, settings: Settings,
         kind = obj["k"]
         if kind == "p":
             rec = codec.position_of(obj)
-            st.runner.feed([(rec, obj["t"], [])])
-            if obj["t"] is not None:
+            t = obj["t"]
+            if t is not None and t >= st.watermark:
+                st.detection.step(rec, t)
+                st.detection.advance(t)
                 for cell in cells_near(rec.lat, rec.lon, margin):
                     await cells.send(key=str(rec.mmsi).encode(), value=value,
                                      partition=cell_partition(cell, topics.partitions))
         elif kind == "s":
-            st.runner.feed([(codec.static_of(obj), obj["t"], [])])
+            st.detection.static(codec.static_of(obj))
             for p in range(topics.partitions):
                 await cells.send(key=str(obj["m"]).encode(), value=value, partition=p)
         else:
-            st.runner.tick(float(obj["t"]))
+            t = float(obj["t"])
+            if t > st.watermark:
+                st.watermark = t
+                st.detection.advance(t)
             tick = codec.encode_tick(float(obj["t"]), source=tp)
             for p in range(topics.partitions):
                 await cells.send(key=b"tick", value=tick, partition=p)
@@ -204,14 +214,22 @@ def build_app(bootstrap_servers: str, topics: Topics, settings: Settings,
     async def cell_event(st: PartitionState, obj: dict[str, Any], value: bytes,
                          tp: int) -> None:
         kind = obj["k"]
+        buf = st.buffer
+        assert buf is not None
         if kind == "p":
-            st.runner.feed([(codec.position_of(obj), obj["t"], [])])
+            t = obj["t"]
+            if t is not None and t >= buf.watermark:
+                rec = codec.position_of(obj)
+                buf.push(rec, t, rec.mmsi)
         elif kind == "s":
-            st.runner.feed([(codec.static_of(obj), obj["t"], [])])
+            st.detection.static(codec.static_of(obj))
         else:
             st.upstream[int(obj.get("src", 0))] = float(obj["t"])
             if len(st.upstream) >= topics.partitions:
-                st.runner.tick(min(st.upstream.values()))
+                wm = min(st.upstream.values())
+                if buf.move_to(wm):
+                    st.detection.step_many(buf.release(wm))
+                    st.detection.advance(wm)
 
     @app.agent(positions, concurrency=1)
     async def vessels(stream: Any) -> None:
