@@ -1,8 +1,9 @@
 """Settings: presets and the TOML settings file (``--config``).
 
 One table per detector (``[gap]``, ...) with ``enabled`` and the detector's own keys, an
-``[ingest]`` table for the stream's lateness policy, and a ``[radar]`` table for where the radar
-whose TTM sentences are read stands. A preset (``watch``, ``skylight``,
+``[ingest]`` table for the stream's lateness policy, a ``[kafka]`` table for the streaming
+path (topics, partitions, retention, ticks, checkpoints, producer), and a ``[radar]`` table
+for where the radar whose TTM sentences are read stands. A preset (``watch``, ``skylight``,
 ``gfw``) picks every detector's defaults; the file then overrides single keys.
 """
 
@@ -63,6 +64,28 @@ class GeographySettings:
 
 
 @dataclass(frozen=True, slots=True)
+class KafkaSettings:
+    """The streaming path (``mda ingest``, ``mda worker``, ``mda alerts``); command-line
+    options override these."""
+
+    # Bootstrap servers; empty: KAFKA_BOOTSTRAP_SERVERS, else 127.0.0.1:9092.
+    bootstrap: str = ""
+    # Topic names are PREFIX.positions, .static, .alerts, .deadletter, .cells, .state.
+    topic_prefix: str = "mda"
+    # Partitions of the positions, cells, static and alerts topics (ingest and workers agree).
+    partitions: int = 4
+    # Retention of the positions, cells, alerts and dead-letter topics, in hours.
+    retention_h: float = 168.0
+    # The ingest sends a watermark tick to every partition each this many event-time seconds.
+    tick_every_s: float = 60.0
+    # Workers checkpoint the state of partitions that changed this often (wall-clock seconds).
+    checkpoint_every_s: float = 10.0
+    # Producer of the ingest: how long a batch may wait to fill, and its compression.
+    linger_ms: int = 20
+    compression: str = "gzip"
+
+
+@dataclass(frozen=True, slots=True)
 class RadarSettings:
     """Where the radar is whose TTM sentences (range and bearing) an input carries, and its
     reference heading for relative bearings; None: not given (a TTM is then rejected)."""
@@ -120,6 +143,7 @@ class Settings:
     # Per zone kind, overrides of the default rule (see zones.catalogue.ZoneRule).
     zone_rules: dict[str, dict[str, Any]] = field(default_factory=dict)
     radar: RadarSettings = field(default_factory=RadarSettings)
+    kafka: KafkaSettings = field(default_factory=KafkaSettings)
 
     def detector(self, name: str, kind: type[D]) -> D:
         """The settings of detector ``name`` as its own class, e.g.
@@ -196,6 +220,7 @@ def load_settings(preset: str = DEFAULT_PRESET, config: str | Path | None = None
     dets = dict(base.detectors)
     rules: dict[str, dict[str, Any]] = {}
     radar = RadarSettings()
+    kafka = KafkaSettings()
     for table, values in data.items():
         if not isinstance(values, dict):
             raise SettingsError(f"{path}: {table!r} must be a table like [{table}]")
@@ -207,13 +232,30 @@ def load_settings(preset: str = DEFAULT_PRESET, config: str | Path | None = None
             rules = _zone_rules(path, values)
         elif table == "radar":
             radar = radar_settings(values, f"{path}: [radar]")
+        elif table == "kafka":
+            kafka = _kafka_settings(_override(kafka, table, values), path)
         elif table in dets:
             dets[table] = _override(dets[table], table, values)
         else:
-            known = ", ".join(["ingest", "geography", "radar", "zone_rules", *sorted(dets)])
+            known = ", ".join(["ingest", "geography", "kafka", "radar", "zone_rules",
+                               *sorted(dets)])
             raise SettingsError(f"{path}: unknown table [{table}] (known: {known})")
     return Settings(preset=base.preset, ingest=ingest, detectors=dets, geography=geography,
-                    zone_rules=rules, radar=radar)
+                    zone_rules=rules, radar=radar, kafka=kafka)
+
+
+COMPRESSIONS = ("gzip", "none")
+
+
+def _kafka_settings(k: KafkaSettings, path: Path) -> KafkaSettings:
+    if k.partitions < 1:
+        raise SettingsError(f"{path}: [kafka] partitions must be at least 1")
+    if k.compression not in COMPRESSIONS:
+        raise SettingsError(f"{path}: [kafka] compression must be one of "
+                            f"{', '.join(COMPRESSIONS)}, not {k.compression!r}")
+    if not k.topic_prefix:
+        raise SettingsError(f"{path}: [kafka] topic_prefix must not be empty")
+    return k
 
 
 def _resolve_paths(geo: GeographySettings, base: Path) -> GeographySettings:
@@ -280,6 +322,9 @@ def to_toml(settings: Settings) -> str:
     lines += ["", "[geography]"]
     lines += [f"{f.name} = {_toml_value(getattr(settings.geography, f.name))}"
               for f in fields(settings.geography)]
+    lines += ["", "[kafka]"]
+    lines += [f"{f.name} = {_toml_value(getattr(settings.kafka, f.name))}"
+              for f in fields(settings.kafka)]
     radar = [(f.name, getattr(settings.radar, f.name)) for f in fields(settings.radar)]
     if any(v is not None for _, v in radar):
         lines += ["", "[radar]"] + [f"{k} = {_toml_value(v)}" for k, v in radar if v is not None]

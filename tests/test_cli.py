@@ -32,7 +32,7 @@ def test_help_explains_itself() -> None:
 def test_help_does_not_import_heavy_packages() -> None:
     code = ("import sys; from mda.cli import main\n"
             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-            "heavy = [m for m in ('faust', 'kafka', 'geopandas', 'folium', 'pyais') "
+            "heavy = [m for m in ('faust', 'kafka', 'aiokafka', 'geopandas', 'folium', 'pyais') "
             "if m in sys.modules]\nprint(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
                          check=True)

@@ -11,21 +11,42 @@ from typing import Any
 from mda.commands.common import time_arg
 
 
-def _bootstrap_arg(p: argparse.ArgumentParser) -> None:
+def _bootstrap_arg(p: argparse.ArgumentParser, config: bool = False) -> None:
     p.add_argument("--bootstrap", metavar="HOST:PORT",
-                   help="Kafka bootstrap servers (default: KAFKA_BOOTSTRAP_SERVERS, then "
-                        "127.0.0.1:9092)")
-    p.add_argument("--topic-prefix", default="mda", metavar="PREFIX",
+                   help="Kafka bootstrap servers (default: [kafka] bootstrap, then "
+                        "KAFKA_BOOTSTRAP_SERVERS, then 127.0.0.1:9092)")
+    p.add_argument("--topic-prefix", metavar="PREFIX",
                    help="topic names are PREFIX.positions, .static, .alerts, .deadletter, "
-                        ".cells (default: mda)")
-    p.add_argument("--partitions", type=int, default=4,
-                   help="partitions of the topics (the workers' topic_partitions; default 4)")
+                        ".cells, .state (default: [kafka] topic_prefix, mda)")
+    p.add_argument("--partitions", type=int,
+                   help="partitions of the topics; ingest and workers must agree (default: "
+                        "[kafka] partitions, 4)")
+    if config:
+        p.add_argument("--config", metavar="FILE",
+                       help="TOML settings file (its [kafka] table; see "
+                            "docs/configuration.md)")
 
 
-def _topics(args: argparse.Namespace) -> Any:
+def _kafka_settings(args: argparse.Namespace) -> Any:
+    from mda.settings import DEFAULT_PRESET, load_settings
+
+    return load_settings(getattr(args, "preset", None) or DEFAULT_PRESET,
+                         getattr(args, "config", None)).kafka
+
+
+def _topics(args: argparse.Namespace, kafka: Any = None) -> Any:
     from mda.streaming.topics import Topics
 
-    return Topics(prefix=args.topic_prefix, partitions=args.partitions)
+    k = kafka or _kafka_settings(args)
+    return Topics(prefix=args.topic_prefix or k.topic_prefix,
+                  partitions=args.partitions or k.partitions, retention_h=k.retention_h)
+
+
+def _servers(args: argparse.Namespace, kafka: Any = None) -> str:
+    from mda.streaming.topics import bootstrap
+
+    k = kafka or _kafka_settings(args)
+    return bootstrap(args.bootstrap or k.bootstrap or None)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -56,8 +77,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_detection_args(i)
     i.add_argument("--speed", type=float, metavar="N",
                    help="pace a file at N times real time (default: as fast as possible)")
-    i.add_argument("--tick-every", type=float, default=60.0, metavar="SECONDS",
-                   help="send a watermark tick each SECONDS of event time (default 60)")
+    i.add_argument("--tick-every", type=float, metavar="SECONDS",
+                   help="send a watermark tick each SECONDS of event time (default: [kafka] "
+                        "tick_every_s, 60)")
     i.add_argument("--until", metavar="TIME", type=time_arg,
                    help="advance the clock to TIME at the end")
     i.add_argument("--idle-timeout", type=float, metavar="S",
@@ -71,19 +93,28 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     _bootstrap_arg(w)
     add_detection_args(w)
     w.add_argument("--app-id", default="mda-worker", help="consumer group / app id")
-    w.add_argument("--data-dir", metavar="DIR", help="Faust data directory")
-    w.add_argument("--loglevel", default="warn", choices=["crit", "error", "warn", "info",
-                                                           "debug"])
+    w.add_argument("--data-dir", metavar="DIR", help="(ignored; state is kept in the "
+                   "PREFIX.state topic)")
+    w.add_argument("--loglevel", default="info", choices=["error", "warn", "info", "debug"],
+                   help="log level on stderr (default info: a metrics line every 10 s)")
+    w.add_argument("--checkpoint-every", type=float, metavar="SECONDS",
+                   help="checkpoint changed state this often (default: [kafka] "
+                        "checkpoint_every_s, 10)")
+    w.add_argument("--metrics-every", type=float, default=10.0, metavar="SECONDS",
+                   help="log a metrics line (lag, rate, state size) this often (default 10)")
+    w.add_argument("--status", action="store_true",
+                   help="print the group's checkpoints and lag as JSON (read from the broker) "
+                        "and exit")
     w.set_defaults(func=_worker)
 
     a = sub.add_parser("alerts", help="read the alerts topic")
     asub = a.add_subparsers(dest="alerts_command", metavar="ACTION")
     tail = asub.add_parser("tail", help="print alerts as they arrive, for a watch officer")
-    _bootstrap_arg(tail)
+    _bootstrap_arg(tail, config=True)
     tail.add_argument("--from-beginning", action="store_true")
     tail.add_argument("--json", action="store_true", help="print raw JSON lines")
     dump = asub.add_parser("dump", help="write the alerts topic from the beginning to a file")
-    _bootstrap_arg(dump)
+    _bootstrap_arg(dump, config=True)
     dump.add_argument("--out", required=True, metavar="FILE.jsonl")
     dump.add_argument("--idle-timeout", type=float, default=5.0, metavar="S",
                       help="stop once no new alert came for S seconds (default 5)")
@@ -120,16 +151,16 @@ def _ingest(args: argparse.Namespace) -> int:
     from ingest.sources import Source
     from mda.commands.common import load_detection
     from mda.streaming.publish import KafkaPublisher
-    from mda.streaming.topics import bootstrap
 
     settings, _ = load_detection(args)
-    servers = bootstrap(args.bootstrap)
-    topics = _topics(args)
+    servers = _servers(args, settings.kafka)
+    topics = _topics(args, settings.kafka)
     topics.ensure(servers)
     sources: list[Any] = [
         NetworkSource(s, idle_timeout_s=args.idle_timeout) if NetworkSource.is_network(s)
         else Source.open(s) for s in args.sources]
-    pub = KafkaPublisher(servers, topics, settings, tick_every_s=args.tick_every,
+    pub = KafkaPublisher(servers, topics, settings,
+                         tick_every_s=args.tick_every or settings.kafka.tick_every_s,
                          speed=args.speed)
     t0 = time.monotonic()
     try:
@@ -145,33 +176,72 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    import faust
+    import asyncio
+    import logging
+    import os
+    import signal
+    import threading
 
     from mda.commands.common import load_detection
-    from mda.streaming.topics import bootstrap
-    from mda.streaming.worker import build_app
+    from mda.streaming import logs
+    from mda.streaming.worker import Worker, status
 
     settings, geography = load_detection(args)
-    servers = bootstrap(args.bootstrap)
-    topics = _topics(args)
-    topics.ensure(servers)
-    app = build_app(servers, topics, settings, geography, app_id=args.app_id,
-                    data_dir=args.data_dir)
-    worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
-    worker.execute_from_commandline()
+    servers = _servers(args, settings.kafka)
+    topics = _topics(args, settings.kafka)
+    if args.status:
+        print(json.dumps(asyncio.run(status(servers, topics, args.app_id)), indent=2))
+        return 0
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logs.install(handler)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    logging.getLogger("mda").setLevel(getattr(logging, args.loglevel.upper().replace(
+        "WARN", "WARNING").replace("WARNINGING", "WARNING")))
+    try:
+        topics.ensure(servers)
+    except Exception as exc:
+        print(f"mda: topics not checked ({exc}); the worker waits for the broker",
+              file=sys.stderr)
+    worker = Worker(servers, topics, settings, geography, app_id=args.app_id,
+                    checkpoint_every_s=args.checkpoint_every
+                    or settings.kafka.checkpoint_every_s,
+                    metrics_every_s=args.metrics_every)
+    grace_s = 8.0
+
+    def hard_stop() -> None:
+        # the broker is gone and a client does not give up: what was not checkpointed is
+        # replayed by the next worker, so stopping now loses nothing
+        print("mda: worker did not stop in time; exiting", file=sys.stderr, flush=True)
+        os._exit(1)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+
+        def on_signal() -> None:
+            timer = threading.Timer(grace_s, hard_stop)
+            timer.daemon = True
+            timer.start()
+            worker.stop()
+
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, on_signal)
+        await worker.run()
+
+    asyncio.run(main())
     return 0
 
 
 def _alerts(args: argparse.Namespace) -> int:
     from kafka import KafkaConsumer
 
-    from mda.streaming.topics import bootstrap
-
     if args.alerts_command is None:
         print("usage: mda alerts tail|dump ...", file=sys.stderr)
         return 2
     topics = _topics(args)
-    servers = bootstrap(args.bootstrap)
+    servers = _servers(args)
     if args.alerts_command == "dump":
         consumer = KafkaConsumer(topics.alerts, bootstrap_servers=servers,
                                  auto_offset_reset="earliest", enable_auto_commit=False,

@@ -40,12 +40,22 @@ class Topics:
     def cells(self) -> str:
         return f"{self.prefix}.cells"
 
+    @property
+    def state(self) -> str:
+        """The workers' checkpoints (mda.streaming.state): compacted, one partition."""
+        return f"{self.prefix}.state"
+
     def ensure(self, bootstrap_servers: str) -> None:
         """Create the topics with the partition count the workers expect (idempotent)."""
         from kafka.admin import KafkaAdminClient, NewTopic
         from kafka.errors import TopicAlreadyExistsError
 
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="mda-admin")
+        # wait for a broker that is restarting (as the producer does), rather than failing
+        # after kafka-python's 30 s (seen when a loaded machine restarts the test broker)
+        extra = ({"bootstrap_timeout_ms": 600_000}
+                 if "bootstrap_timeout_ms" in KafkaAdminClient.DEFAULT_CONFIG else {})
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="mda-admin",
+                                 **extra)
         try:
             retention = str(int(self.retention_h * 3600 * 1000))
             wanted = [
@@ -58,6 +68,11 @@ class Topics:
                 NewTopic(self.alerts, self.partitions, 1, topic_configs={
                     "retention.ms": retention}),
                 NewTopic(self.deadletter, 1, 1, topic_configs={"retention.ms": retention}),
+                # compacted often enough that an assigned worker reads little more than
+                # the newest checkpoints
+                NewTopic(self.state, 1, 1, topic_configs={
+                    "cleanup.policy": "compact", "max.message.bytes": "1048588",
+                    "segment.ms": "600000", "min.cleanable.dirty.ratio": "0.1"}),
             ]
             existing = set(admin.list_topics())
             new = [t for t in wanted if t.name not in existing]
