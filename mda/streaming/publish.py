@@ -9,9 +9,12 @@ event-time ordering; no detectors) and publish what it releases.
   partitions without traffic;
 * rejected lines to the dead-letter topic with the raw line and the reason.
 
-kafka-python producer: batching (``linger_ms``), gzip compression, ``acks=all`` and retries
-with one request in flight, so a broker restart delays messages but neither loses nor
-reorders them.
+The producer (``mda.streaming.producer.BatchProducer``, aiokafka's batch API on a thread of
+its own): one record per message keyed by MMSI, batched (``[kafka] linger_ms``, 512 KiB
+batches), gzip-compressed, ``acks=all``, idempotent, retried until the broker takes them, so
+a broker restart delays messages but neither loses, duplicates nor reorders them. The
+partition of each MMSI is computed once (murmur2 of the key, as Kafka's default partitioner
+does).
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
 
 from ingest.quarantine import Reject
 from ingest.sources import Source
@@ -35,35 +37,21 @@ class KafkaPublisher:
 
     def __init__(self, bootstrap_servers: str, topics: Topics, settings: Settings | None = None,
                  tick_every_s: float = 60.0, speed: float | None = None,
-                 producer_config: dict[str, Any] | None = None,
                  sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        from kafka import KafkaProducer
+        from mda.streaming.producer import BatchProducer
 
         self.topics = topics
         self.tick_every_s = tick_every_s
         self.speed = speed
         self._sleep = sleep
         self._clock = clock
-        config: dict[str, Any] = {
-            "bootstrap_servers": bootstrap_servers,
-            "linger_ms": 20,
-            "batch_size": 256 * 1024,
-            "compression_type": "gzip",
-            "acks": "all",
-            "retries": 1_000_000,
-            "max_in_flight_requests_per_connection": 1,
-            "request_timeout_ms": 30_000,
-            "delivery_timeout_ms": 600_000,
-            "retry_backoff_ms": 200,
-            # a send waits for topic metadata while the broker is away (a restart), rather
-            # than failing the ingest after kafka-python's 60 s default (seen in CI)
-            "max_block_ms": 600_000,
-            "client_id": "mda-ingest",
-        }
-        config.update(producer_config or {})
-        self.producer = KafkaProducer(**config)
         self.settings = settings or preset_settings()
+        k = self.settings.kafka
+        self.producer = BatchProducer(
+            bootstrap_servers, linger_ms=k.linger_ms,
+            compression=None if k.compression == "none" else k.compression)
+        self._partition_of: dict[int, int] = {}
         self.partitions = topics.partitions
         self.sent = {"positions": 0, "statics": 0, "ticks": 0, "rejects": 0}
         self._last_tick = float("-inf")
@@ -86,18 +74,29 @@ class KafkaPublisher:
         if ahead > 0:
             self._sleep(ahead)
 
+    def _partition(self, mmsi: int, key: bytes) -> int:
+        """The partition Kafka's default partitioner gives the key (murmur2), once per MMSI."""
+        p = self._partition_of.get(mmsi)
+        if p is None:
+            from kafka.partitioner.default import murmur2
+
+            p = self._partition_of[mmsi] = (murmur2(key) & 0x7FFFFFFF) % self.partitions
+        return p
+
     def _position(self, r: PositionReport) -> None:
-        if r.ts is not None:
+        if self.speed and r.ts is not None:
             self._pace(r.ts.timestamp())
-        self.producer.send(self.topics.positions, key=str(r.mmsi).encode(),
-                           value=codec.encode_position(r))
+        key = str(r.mmsi).encode()
+        self.producer.send(self.topics.positions, self._partition(r.mmsi, key), key,
+                           codec.encode_position(r))
         self.sent["positions"] += 1
 
     def _static(self, v: VesselStatic) -> None:
         key = str(v.mmsi).encode()
         value = codec.encode_static(v)
-        self.producer.send(self.topics.positions, key=key, value=value)
-        self.producer.send(self.topics.static, key=key, value=value)
+        p = self._partition(v.mmsi, key)
+        self.producer.send(self.topics.positions, p, key, value)
+        self.producer.send(self.topics.static, p, key, value)
         self.sent["statics"] += 1
 
     def _watermark(self, t: float) -> None:
@@ -105,15 +104,14 @@ class KafkaPublisher:
             self.tick(t)
 
     def _reject(self, r: Reject) -> None:
-        self.producer.send(self.topics.deadletter, key=r.source.encode(),
-                           value=r.to_json().encode())
+        self.producer.send(self.topics.deadletter, 0, r.source.encode(), r.to_json().encode())
         self.sent["rejects"] += 1
 
     def tick(self, t: float) -> None:
         """A watermark tick to every partition of the positions topic."""
         value = codec.encode_tick(t)
         for p in range(self.partitions):
-            self.producer.send(self.topics.positions, key=b"tick", value=value, partition=p)
+            self.producer.send(self.topics.positions, p, b"tick", value)
         self._last_tick = t
         self.sent["ticks"] += 1
 
@@ -127,5 +125,4 @@ class KafkaPublisher:
         return summary
 
     def close(self) -> None:
-        self.producer.flush()
         self.producer.close()
