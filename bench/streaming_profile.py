@@ -1,0 +1,212 @@
+"""Where a position's microseconds go on the streaming path (run by hand; never in CI).
+
+  .venv/bin/python bench/streaming_profile.py [--input FILE] [--bootstrap HOST:PORT]
+
+Every stage a position message passes through, timed separately over the same messages in
+one process (the messages are the input's positions as ``mda ingest`` encodes them):
+
+* ingest: decode (framing, pyais, validation, dedup, event-time buffer) and encode to JSON;
+  with ``--bootstrap``, kafka-python's ``send`` (acks=all, idempotent, gzip);
+* worker, vessels role: JSON decode, ``PositionReport``, each per-vessel detector's ``step``
+  (and ``advance``), the slow test and the cells a slow position goes to; with
+  ``--bootstrap``, aiokafka's fetch of a message and its ``send`` of one cell record;
+* worker, cells role, per position (its cell records per position times the cost of one):
+  JSON decode, buffer push and release, the rendezvous detector's ``step``.
+
+The sum is a position's cost through one worker process (ingest apart), and 1e6 / sum the
+positions/s one worker can reach on this machine at best. Figures are from one run on a
+shared machine: compare the stages with each other, not with another run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def main() -> None:
+    from ingest.sources import Source
+    from mda.detection import DetectorSet, EventTimeBuffer
+    from mda.records import NAV_AT_ANCHOR, NAV_MOORED, PositionReport, VesselStatic
+    from mda.runner import EmbeddedRunner
+    from mda.settings import preset_settings
+    from mda.streaming import codec
+    from mda.streaming.worker import PER_VESSEL, cell_partition, cells_near, only
+
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    ap.add_argument("--input", type=Path)
+    ap.add_argument("--bootstrap", help="a broker for the Kafka clients' costs")
+    args = ap.parse_args()
+    if args.input is None:
+        from bench.replay_throughput import synthetic_input
+
+        args.input = synthetic_input()
+    us: dict[str, float] = {}
+
+    reports: list[PositionReport] = []
+    statics: list[VesselStatic] = []
+    t0 = time.perf_counter()
+    EmbeddedRunner(detect=False, on_position=reports.append,
+                   on_static=statics.append).run([Source.open(str(args.input))])
+    n = len(reports)
+    us["ingest: decode, validate, dedup, order"] = (time.perf_counter() - t0) / n * 1e6
+    t0 = time.perf_counter()
+    msgs = [codec.encode_position(r) for r in reports]
+    us["ingest: JSON encode"] = (time.perf_counter() - t0) / n * 1e6
+    if args.bootstrap:
+        us["ingest: BatchProducer send (aiokafka batches, acks=all, idempotent, gzip)"] = (
+            _batch_produce(args.bootstrap, msgs))
+        kp = _produce(args.bootstrap, msgs)  # for comparison: not in the total
+
+    t0 = time.perf_counter()
+    objs = [codec.decode(m) for m in msgs]
+    us["worker: JSON decode"] = (time.perf_counter() - t0) / n * 1e6
+    t0 = time.perf_counter()
+    recs = [codec.position_of(o) for o in objs]
+    us["worker: PositionReport"] = (time.perf_counter() - t0) / n * 1e6
+
+    settings = preset_settings()
+    det = DetectorSet(only(settings, PER_VESSEL))
+    for v in statics:
+        det.static(v)
+    spent: dict[str, float] = defaultdict(float)
+    clock = time.perf_counter
+    for r in recs:
+        assert r.ts is not None
+        t = r.ts.timestamp()
+        for d in det.detectors:
+            a = clock()
+            if t > d.next_due:
+                d.advance(t)
+            d.step(r, t)
+            spent[d.name] += clock() - a
+    for name, s in spent.items():
+        us[f"worker: {name} detector"] = s / n * 1e6
+
+    rv = settings.detectors["rendezvous"]
+    slow_kn = float(getattr(rv, "max_sog_kn", 2.0))
+    margin = float(getattr(rv, "max_distance_m", 500.0))
+    t0 = time.perf_counter()
+    sent: list[tuple[int, PositionReport, bytes]] = []
+    slow: set[int] = set()
+    for r, m in zip(recs, msgs, strict=True):
+        is_slow = ((r.sog_kn is None or r.sog_kn <= slow_kn)
+                   and r.nav_status not in (NAV_MOORED, NAV_AT_ANCHOR))
+        if is_slow or r.mmsi in slow:
+            (slow.add if is_slow else slow.discard)(r.mmsi)
+            for p in {cell_partition(c, 4) for c in cells_near(r.lat, r.lon, margin)}:
+                sent.append((p, r, m))
+    us["worker: slow test and cells of a position"] = (time.perf_counter() - t0) / n * 1e6
+    per_pos = len(sent) / n
+    if args.bootstrap:
+        fetch, send = asyncio.run(_aiokafka(args.bootstrap, msgs))
+        us["worker: aiokafka fetch of the position"] = fetch
+        us[f"worker: aiokafka send of its cell records ({per_pos:.2f} per position)"] = (
+            send * per_pos)
+        us[f"worker: aiokafka fetch of its cell records ({per_pos:.2f} per position)"] = (
+            fetch * per_pos)
+
+    cells = DetectorSet(only(settings, ("rendezvous",)))
+    for v in statics:
+        cells.static(v)
+    buf = EventTimeBuffer(float("inf"))
+    t0 = time.perf_counter()
+    cobjs = [codec.decode(m) for _, _, m in sent]
+    crecs = [codec.position_of(o) for o in cobjs]
+    us["worker: cells JSON decode and PositionReport"] = (time.perf_counter() - t0) / n * 1e6
+    t0 = time.perf_counter()
+    for r in crecs:
+        assert r.ts is not None
+        buf.push(r, r.ts.timestamp(), r.mmsi)
+    released = list(buf.release(float("inf")))
+    us["worker: cells buffer push and release"] = (time.perf_counter() - t0) / n * 1e6
+    t0 = time.perf_counter()
+    cells.step_many(released)
+    us["worker: rendezvous detector (cells)"] = (time.perf_counter() - t0) / n * 1e6
+
+    width = max(len(k) for k in us)
+    print(f"{args.input}: {n:,} positions, {len(statics):,} statics, {per_pos:.2f} cell "
+          f"records per position; microseconds per position:")
+    for k, cost in us.items():
+        print(f"  {k:<{width}}  {cost:8.2f}")
+    worker = sum(v for k, v in us.items() if k.startswith("worker"))
+    ingest = sum(v for k, v in us.items() if k.startswith("ingest"))
+    print(f"  {'ingest total':<{width}}  {ingest:8.2f}  (at best {1e6 / ingest:,.0f}/s)")
+    if args.bootstrap:
+        print(f"  (kafka-python's send instead of BatchProducer: {kp:.2f} us per position)")
+    print(f"  {'worker total':<{width}}  {worker:8.2f}  (at best {1e6 / worker:,.0f}/s on one "
+          "core)")
+
+
+def _batch_produce(bootstrap: str, msgs: list[bytes]) -> float:
+    from mda.streaming.producer import BatchProducer
+
+    p = BatchProducer(bootstrap, client_id="profile")
+    t0 = time.perf_counter()
+    for i, m in enumerate(msgs):
+        p.send("profile.batch", i % 4, str(i % 1000).encode(), m)
+    p.flush()
+    dt = time.perf_counter() - t0
+    p.close()
+    return dt / len(msgs) * 1e6
+
+
+def _produce(bootstrap: str, msgs: list[bytes]) -> float:
+    from kafka import KafkaProducer
+
+    p = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
+                      linger_ms=20, batch_size=512 * 1024, compression_type="gzip",
+                      max_in_flight_requests_per_connection=5)
+    t0 = time.perf_counter()
+    for i, m in enumerate(msgs):
+        p.send("profile.positions", key=str(i % 1000).encode(), value=m, partition=i % 4)
+    p.flush()
+    dt = time.perf_counter() - t0
+    p.close()
+    return dt / len(msgs) * 1e6
+
+
+async def _aiokafka(bootstrap: str, msgs: list[bytes]) -> tuple[float, float]:
+    """(fetch, send) microseconds per message with aiokafka."""
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+    p = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20,
+                         max_batch_size=512 * 1024, compression_type="gzip",
+                         enable_idempotence=True)
+    await p.start()
+    t0 = time.perf_counter()
+    for i, m in enumerate(msgs):
+        await p.send("profile.cells", value=m, key=b"k", partition=i % 4,
+                     headers=[("src", b"1"), ("o", str(i).encode())])
+    await p.flush()
+    send = (time.perf_counter() - t0) / len(msgs) * 1e6
+    await p.stop()
+    c = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                         max_partition_fetch_bytes=4 * 1024 * 1024)
+    await c.start()
+    tps = [TopicPartition("profile.positions", i) for i in range(4)]
+    c.assign(tps)
+    await c.seek_to_beginning(*tps)
+    got = 0
+    t0 = time.perf_counter()
+    while got < len(msgs):
+        batch: dict[Any, list[Any]] = await c.getmany(timeout_ms=1000, max_records=5000)
+        if not batch:
+            break
+        for ms in batch.values():
+            got += len(ms)
+    fetch = (time.perf_counter() - t0) / max(got, 1) * 1e6
+    await c.stop()
+    return fetch, send
+
+
+if __name__ == "__main__":
+    main()
