@@ -12,6 +12,11 @@ measured side by side mean anything):
 * ``mda replay (command)``: the whole command as a user runs it, a fresh Python process,
   imports included.
 
+``--stages`` adds, per input, where mda's in-process time goes (CPU time, best of the same
+repeats, microseconds per line), beside bare pyais's CPU time: ``decode`` (the NMEA decoder
+alone over the file's lines), ``runner`` (the whole run with every detector off, less decode:
+the last ingest step, ordering, release) and ``detectors`` (every detector on, less off).
+
 Inputs: the AISHub 3-minute capture (no timestamps) from the shared data, and a timestamped
 input of at least 500k lines: a seeded synthetic tag-block file the script writes once to
 ``.cache/bench/`` (the shared data has no single timestamped NMEA file that large).
@@ -63,6 +68,41 @@ def mda_inprocess(path: Path) -> tuple[float, int]:
     return time.perf_counter() - t0, summary.stats.messages_decoded
 
 
+def stages(path: Path) -> dict[str, float]:
+    """CPU seconds of decoding alone, of the run with no detector, and of the run with all."""
+    from dataclasses import replace
+
+    from ingest.decode import NmeaDecoder
+    from ingest.dedup import Deduplicator
+    from ingest.quarantine import IngestStats
+    from ingest.sources import Source
+    from mda.gc_policy import batch_collection
+    from mda.runner import EmbeddedRunner
+    from mda.settings import preset_settings
+
+    t0 = time.process_time()
+    bare_pyais(path)
+    out = {"pyais": time.process_time() - t0}
+    lines = read_lines(path)
+    decoder = NmeaDecoder(path.name, IngestStats(), Deduplicator())
+    with batch_collection():
+        t0 = time.process_time()
+        for i in range(0, len(lines), 4096):
+            decoder.feed_lines(i + 1, lines[i:i + 4096])
+            decoder.out.clear()
+            decoder.rejects.clear()
+        decode = time.process_time() - t0
+    full = preset_settings()
+    off = replace(full, detectors={k: replace(v, enabled=False)
+                                   for k, v in full.detectors.items()})
+    out["decode"] = decode
+    for name, settings in (("off", off), ("on", full)):
+        t0 = time.process_time()
+        EmbeddedRunner(settings).run([Source.open(str(path))])
+        out[name] = time.process_time() - t0
+    return out
+
+
 def mda_command(path: Path) -> float:
     exe = REPO / ".venv" / "bin" / "mda"
     t0 = time.perf_counter()
@@ -105,10 +145,13 @@ def synthetic_input(min_lines: int = 500_000) -> Path:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=3, help="best of N runs (default 3)")
+    ap.add_argument("--stages", action="store_true",
+                    help="also where mda's time goes: decode, runner, detectors (us per line)")
     args = ap.parse_args()
     inputs = [SHARED / "nmea" / "aishub_3min_global_gpsd-contrib.nmea.gz", synthetic_input()]
     print(f"{'input':40} {'lines':>8} {'pyais msg/s':>12} {'mda msg/s':>10} "
           f"{'ratio':>6} {'command s':>10} {'ratio':>6}")
+    split: dict[str, dict[str, float]] = {}
     for path in inputs:
         nlines = len(read_lines(path))
         best_p = best_m = best_c = float("inf")
@@ -118,10 +161,23 @@ def main() -> None:
             tm, n_m = mda_inprocess(path)
             tc = mda_command(path)
             best_p, best_m, best_c = min(best_p, tp), min(best_m, tm), min(best_c, tc)
+            if args.stages:
+                got = stages(path)
+                best = split.setdefault(path.name, got)
+                for k, v in got.items():
+                    best[k] = min(best[k], v)
         print(f"{path.name[:40]:40} {nlines:>8,} {n_p / best_p:>12,.0f} {n_m / best_m:>10,.0f} "
               f"{best_p / best_m:>6.2f} {best_c:>10.2f} {best_p / best_c:>6.2f}")
     print("ratio = bare pyais time / mda time on the same lines (1.00 = as fast as bare "
           "decoding); best of", args.repeat)
+    if split:
+        print(f"\n{'us per line (CPU)':40} {'pyais':>8} {'decode':>8} {'runner':>8} "
+              f"{'detectors':>10}")
+        for path in inputs:
+            b = split[path.name]
+            per = 1e6 / len(read_lines(path))
+            print(f"{path.name[:40]:40} {b['pyais'] * per:>8.2f} {b['decode'] * per:>8.2f} "
+                  f"{(b['off'] - b['decode']) * per:>8.2f} {(b['on'] - b['off']) * per:>10.2f}")
 
 
 if __name__ == "__main__":
