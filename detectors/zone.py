@@ -78,7 +78,7 @@ class ZoneDetector(Detector[ZoneSettings]):
     def step(self, report: PositionReport, t: float) -> list[Alert]:
         lookup = self.context.zones_at
         if lookup is None:
-            return []
+            return NO_ALERTS
         mmsi = report.mmsi
         first_report = mmsi not in self._seen
         self._seen[mmsi] = t

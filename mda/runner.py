@@ -400,17 +400,25 @@ class EmbeddedRunner:
                                   f"{late:.1f} s behind the watermark"))
 
     def _release(self, watermark: float) -> None:
+        released = self.buffer.release(watermark)
+        if self.on_position is not None or self.on_contact is not None:
+            released = self._observed(released)
+        self.detection.step_many(released)
+        self._advance(watermark)
+
+    def _observed(self, released: Iterator[tuple[float, Ordered]]
+                  ) -> Iterator[tuple[float, Ordered]]:
+        """The released records, each shown to ``on_position`` or ``on_contact`` first."""
         on_position = self.on_position
         on_contact = self.on_contact
-        step = self.detection.step
-        for ts, rec in self.buffer.release(watermark):
+        for item in released:
+            rec = item[1]
             if type(rec) is PositionReport:
                 if on_position is not None:
                     on_position(rec)
             elif on_contact is not None:
                 on_contact(rec)  # type: ignore[arg-type]
-            step(rec, ts)
-        self._advance(watermark)
+            yield item
 
     def tick(self, watermark: float) -> None:
         """An external watermark (a live feed's idle clock): release the records up to it and
