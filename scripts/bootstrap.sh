@@ -17,3 +17,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install -q -e ".[dev]"
   echo "$want" > "$stamp"
 fi
+# Byte-compile the project's own modules (an editable install does not): where the environment
+# sets PYTHONDONTWRITEBYTECODE, Python would otherwise compile every module on every `mda` run
+# (~0.1-0.2 s of each command). Files already compiled and unchanged are skipped.
+.venv/bin/python -m compileall -q -j 0 mda ingest detectors zones maps > /dev/null
