@@ -176,6 +176,12 @@ class Detector(ABC, Generic[S]):
         """A position older than the watermark (not stepped): for re-checks only."""
         return NO_ALERTS
 
+    def follow_feeds(self, down: dict[str, tuple[str, float]]) -> None:
+        """The sources another process judged down at this point of event time, as
+        ``{source: (reason, since)}`` (a streaming worker hears one partition's share of each
+        feed; the ingest runs the feed detector and reports this with its watermark ticks).
+        A detector that judges by feed health uses it instead of its own view."""
+
     def input_complete_until(self, t: float) -> None:
         """Whoever runs the detector says the input covers every source until ``t`` (``mda
         replay --until``: no record up to then means the vessels were silent, not the

@@ -203,6 +203,23 @@ class SourceWatch:
         return (min(s.bucket for s in self.sources.values()) + 1) * self.settings.bucket_s
 
 
+class ReportedFeeds:
+    """Feed health judged elsewhere (``Detector.follow_feeds``): the sources down as last
+    reported, answering :meth:`SourceWatch.down` from that report."""
+
+    __slots__ = ("complete_until", "states")
+
+    def __init__(self) -> None:
+        self.states: dict[str, tuple[str, float]] = {}
+        self.complete_until = float("-inf")
+
+    def down(self, source: str, now: float) -> tuple[str, float] | None:
+        return None if now <= self.complete_until else self.states.get(source)
+
+    def advance(self, now: float) -> None:
+        """(Nothing to do: the report says it all.)"""
+
+
 def _utc(t: float) -> datetime:
     return datetime.fromtimestamp(t, UTC)
 

@@ -71,7 +71,7 @@ from detectors.base import (
     Preset,
 )
 from detectors.common import latlon
-from detectors.feed import FeedDetector, FeedSettings, SourceWatch
+from detectors.feed import FeedDetector, FeedSettings, ReportedFeeds, SourceWatch
 from mda.geo import distance_bound_m, haversine_m, implied_speed_kn
 from mda.records import (
     NAV_AT_ANCHOR,
@@ -189,11 +189,20 @@ class GapDetector(Detector[GapSettings]):
         # Per source (receiving station, feed): when it was last heard and its usual rate.
         # The feed detector's, when it runs (it hears every report, after this detector has
         # judged by it); else this detector's own, which it feeds itself.
-        self._feed = SourceWatch(FeedSettings())
+        self._feed: SourceWatch | ReportedFeeds = SourceWatch(FeedSettings())
         self._hears = True
 
     def input_complete_until(self, t: float) -> None:
         self._feed.complete_until = max(self._feed.complete_until, t)
+
+    def follow_feeds(self, down: dict[str, tuple[str, float]]) -> None:
+        """A streaming worker: the ingest's feed detector judged these sources down (its
+        whole feed, not this partition's share); from now on its word is taken."""
+        if not isinstance(self._feed, ReportedFeeds):
+            reported = ReportedFeeds()
+            reported.complete_until = self._feed.complete_until
+            self._feed, self._hears = reported, False
+        self._feed.states = dict(down)
 
     def configure(self, settings: dict[str, DetectorSettings],
                   running: dict[str, Detector[Any]]) -> None:
@@ -390,6 +399,7 @@ class GapDetector(Detector[GapSettings]):
             self._deadlines.push(t + self._threshold_s, report.mmsi)
             v.queued = True
         if self.settings.feed_aware and self._hears:
+            assert isinstance(self._feed, SourceWatch)
             self._feed.hear(report, t)  # after judging: this report is not the feed's return
         return out
 

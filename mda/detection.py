@@ -256,6 +256,11 @@ class DetectorSet:
             if alerts:
                 self._emit(alerts)
 
+    def follow_feeds(self, down: dict[str, tuple[str, float]]) -> None:
+        """Feed health judged by the streaming ingest (``Detector.follow_feeds``)."""
+        for det in self.detectors:
+            det.follow_feeds(down)
+
     def advance(self, t: float) -> None:
         """Time-driven events up to event time ``t`` (the watermark)."""
         for det in self.detectors:

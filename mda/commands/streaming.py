@@ -68,10 +68,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     k.set_defaults(func=_kafka)
 
     i = sub.add_parser("ingest", help="decode AIS and publish it to Kafka",
-                       description="Decode SOURCE (a file, - for stdin, tcp://HOST:PORT for a "
-                                   "live feed, udp://[HOST]:PORT to listen) and publish "
-                                   "positions, static data, watermark ticks and rejected lines "
-                                   "to the Kafka topics.")
+                       description="Decode SOURCE (a file, - for stdin, or live receivers: "
+                                   "tcp://HOST:PORT, udp://[HOST]:PORT to listen, "
+                                   "gpsd://HOST[:PORT]) and publish positions, static data, "
+                                   "watermark ticks, feed outages and rejected lines to the "
+                                   "Kafka topics. Live receivers run until Ctrl-C: untimed "
+                                   "sentences are timed on arrival and the watermark follows "
+                                   "the wall clock when the feed is quiet (as in mda live).")
     i.add_argument("sources", nargs="+", metavar="SOURCE")
     _bootstrap_arg(i)
     add_detection_args(i)
@@ -84,6 +87,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="advance the clock to TIME at the end")
     i.add_argument("--idle-timeout", type=float, metavar="S",
                    help="network sources: stop after S seconds without data")
+    i.add_argument("--duration", type=float, metavar="S",
+                   help="live receivers: stop after S seconds (default: until Ctrl-C)")
     i.set_defaults(func=_ingest)
 
     w = sub.add_parser("worker", help="run the detector workers (Faust)",
@@ -152,6 +157,13 @@ def _ingest(args: argparse.Namespace) -> int:
     from mda.commands.common import load_detection
     from mda.streaming.publish import KafkaPublisher
 
+    live = [s for s in args.sources if NetworkSource.is_network(s.rpartition("=")[2])]
+    if live and len(live) != len(args.sources):
+        print("mda ingest: error: give either files (and -) or live receivers, not both",
+              file=sys.stderr)
+        return 2
+    if live:
+        return _ingest_live(args)
     settings, _ = load_detection(args)
     servers = _servers(args, settings.kafka)
     topics = _topics(args, settings.kafka)
@@ -170,8 +182,53 @@ def _ingest(args: argparse.Namespace) -> int:
     dt = time.monotonic() - t0
     s = summary.stats
     print(f"published {pub.sent['positions']:,} positions, {pub.sent['statics']:,} statics, "
-          f"{pub.sent['ticks']:,} ticks, {pub.sent['rejects']:,} rejected lines to "
-          f"{servers} in {dt:.1f} s ({s.lines_read / max(dt, 1e-9):,.0f} lines/s)")
+          f"{pub.sent['ticks']:,} ticks, {pub.sent['alerts']:,} feed alerts, "
+          f"{pub.sent['rejects']:,} rejected lines to {servers} in {dt:.1f} s "
+          f"({s.lines_read / max(dt, 1e-9):,.0f} lines/s)")
+    return 0
+
+
+def _ingest_live(args: argparse.Namespace) -> int:
+    """``mda ingest`` of live receivers: mda.live's feed (arrival times, the watermark on the
+    wall clock, per-source health) publishing to Kafka until Ctrl-C or --duration."""
+    import signal
+    import threading
+
+    from mda.commands.live import live_settings, open_sources
+    from mda.streaming.publish import KafkaPublisher
+
+    settings, _ = live_settings(args)
+    servers = _servers(args, settings.kafka)
+    topics = _topics(args, settings.kafka)
+    topics.ensure(servers)
+    stop = threading.Event()
+    sources = open_sources(args.sources, stop)
+    if args.idle_timeout:
+        for src in sources:
+            src.idle_timeout_s = args.idle_timeout
+    pub = KafkaPublisher(servers, topics, settings,
+                         tick_every_s=args.tick_every or settings.kafka.tick_every_s)
+    feed = pub.live(sources)
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    print(f"mda ingest: reading {', '.join(args.sources)}; publishing to {servers}; Ctrl-C "
+          "stops", file=sys.stderr, flush=True)
+    t0 = time.monotonic()
+    try:
+        summary = feed.run(stop, duration_s=args.duration)
+        pub.finish()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        pub.close()
+    dt = time.monotonic() - t0
+    print(f"published {pub.sent['positions']:,} positions, {pub.sent['statics']:,} statics, "
+          f"{pub.sent['ticks']:,} ticks, {pub.sent['alerts']:,} feed alerts, "
+          f"{pub.sent['rejects']:,} rejected lines to {servers} in {dt:.1f} s "
+          f"({summary.stats.lines_read:,} lines read)")
     return 0
 
 

@@ -39,11 +39,24 @@ def encode_static(v: VesselStatic) -> bytes:
     }, separators=(",", ":")).encode()
 
 
-def encode_tick(t: float, source: int | None = None) -> bytes:
+def encode_tick(t: float, source: int | None = None,
+                down: dict[str, tuple[str, float]] | None = None) -> bytes:
+    """A watermark tick; ``down``: the sources the ingest's feed detector judges down at
+    ``t``, ``{source: [reason, since]}`` (absent when the ingest runs no feed detector)."""
     obj: dict[str, Any] = {"k": "t", "t": t}
     if source is not None:
         obj["src"] = source
+    if down is not None:
+        obj["down"] = down
     return json.dumps(obj, separators=(",", ":")).encode()
+
+
+def down_of(obj: dict[str, Any]) -> dict[str, tuple[str, float]] | None:
+    """The ``down`` map of a decoded tick, or None."""
+    down = obj.get("down")
+    if not isinstance(down, dict):
+        return None
+    return {str(s): (str(v[0]), float(v[1])) for s, v in down.items()}
 
 
 def decode(data: bytes) -> dict[str, Any]:

@@ -7,7 +7,15 @@ event-time ordering; no detectors) and publish what it releases.
 * watermark ticks to every partition of the positions topic, each ``tick_every_s`` of event
   time and at the end, so workers advance time-driven detectors (dark vessels) even for
   partitions without traffic;
-* rejected lines to the dead-letter topic with the raw line and the reason.
+* rejected lines to the dead-letter topic with the raw line and the reason;
+* ``feed_outage`` alerts to the alerts topic: the feed detector (``detectors/feed.py``) runs
+  here, beside ingest, where every source's whole traffic passes (a worker sees one
+  partition's share of it); the workers run the vessel detectors.
+
+Live sources (a receiver over TCP, UDP, gpsd, stdin) go through :meth:`KafkaPublisher.live`:
+the same :class:`mda.live.LiveFeed` as ``mda live`` and ``mda serve``, so untimed sentences are
+stamped with their arrival time and, when the feed is quiet, the watermark moves on with the
+wall clock; its ticks reach the workers, whose dark-vessel timers follow them.
 
 The producer (``mda.streaming.producer.BatchProducer``, aiokafka's batch API on a thread of
 its own): one record per message keyed by MMSI, batched (``[kafka] linger_ms``, 512 KiB
@@ -20,16 +28,23 @@ does).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
+from detectors.feed import FeedDetector
 from ingest.quarantine import Reject
 from ingest.sources import Source
-from mda.records import PositionReport, VesselStatic
+from mda.records import Alert, PositionReport, VesselStatic
 from mda.runner import EmbeddedRunner, Summary
 from mda.settings import Settings, preset_settings
 from mda.streaming import codec
 from mda.streaming.topics import Topics
+
+if TYPE_CHECKING:
+    from ingest.network import Clock
+    from mda.live import LiveFeed, LiveSource
 
 
 class KafkaPublisher:
@@ -53,13 +68,17 @@ class KafkaPublisher:
             compression=None if k.compression == "none" else k.compression)
         self._partition_of: dict[int, int] = {}
         self.partitions = topics.partitions
-        self.sent = {"positions": 0, "statics": 0, "ticks": 0, "rejects": 0}
+        self.sent = {"positions": 0, "statics": 0, "ticks": 0, "rejects": 0, "alerts": 0}
         self._last_tick = float("-inf")
         self._pace_origin: tuple[float, float] | None = None
-        # ingest and the event-time buffer only: the workers run the detectors
-        self.runner = EmbeddedRunner(self.settings, on_reject=self._reject,
+        # ingest, the event-time buffer and the feed detector only: the workers run the
+        # vessel detectors (no geography here: nothing to learn or look up)
+        feed_only = replace(self.settings, detectors={
+            n: replace(s, enabled=s.enabled and n == "feed")
+            for n, s in self.settings.detectors.items()})
+        self.runner = EmbeddedRunner(feed_only, on_alert=self._alert, on_reject=self._reject,
                                      on_position=self._position, on_static=self._static,
-                                     on_watermark=self._watermark, detect=False)
+                                     on_watermark=self._watermark)
 
     # -- callbacks -------------------------------------------------------------------------
     def _pace(self, t: float) -> None:
@@ -78,10 +97,21 @@ class KafkaPublisher:
         """The partition Kafka's default partitioner gives the key (murmur2), once per MMSI."""
         p = self._partition_of.get(mmsi)
         if p is None:
-            from kafka.partitioner.default import murmur2
-
-            p = self._partition_of[mmsi] = (murmur2(key) & 0x7FFFFFFF) % self.partitions
+            p = self._partition_of[mmsi] = _murmur_partition(key, self.partitions)
         return p
+
+    def _down(self, t: float) -> dict[str, tuple[str, float]] | None:
+        feed = next((d for d in self.runner.detectors if isinstance(d, FeedDetector)), None)
+        if feed is None:
+            return None
+        watch = feed.watch
+        return {src: down for src in watch.sources if (down := watch.down(src, t)) is not None}
+
+    def _alert(self, a: Alert) -> None:
+        key = a.alert_id.encode()
+        self.producer.send(self.topics.alerts, _murmur_partition(key, self.partitions), key,
+                           a.to_json().encode())
+        self.sent["alerts"] += 1
 
     def _position(self, r: PositionReport) -> None:
         if self.speed and r.ts is not None:
@@ -108,8 +138,9 @@ class KafkaPublisher:
         self.sent["rejects"] += 1
 
     def tick(self, t: float) -> None:
-        """A watermark tick to every partition of the positions topic."""
-        value = codec.encode_tick(t)
+        """A watermark tick to every partition of the positions topic, with the sources the
+        feed detector judges down at ``t``."""
+        value = codec.encode_tick(t, down=self._down(t))
         for p in range(self.partitions):
             self.producer.send(self.topics.positions, p, b"tick", value)
         self._last_tick = t
@@ -124,5 +155,25 @@ class KafkaPublisher:
         self.producer.flush()
         return summary
 
+    def live(self, sources: Sequence[LiveSource], clock: Clock = time.time,
+             outage_s: float = 60.0) -> LiveFeed:
+        """The live path for receiver sources (module docstring): run it with
+        ``LiveFeed.run(stop)``, or step it (tests), then :meth:`finish`."""
+        from mda.live import LiveFeed
+
+        return LiveFeed(self.runner, sources, clock=clock, outage_s=outage_s)
+
+    def finish(self) -> None:
+        """After a live run: a last tick at the watermark, everything sent."""
+        if self.runner.watermark is not None:
+            self.tick(self.runner.watermark)
+        self.producer.flush()
+
     def close(self) -> None:
         self.producer.close()
+
+
+def _murmur_partition(key: bytes, partitions: int) -> int:
+    from kafka.partitioner.default import murmur2
+
+    return int(murmur2(key) & 0x7FFFFFFF) % partitions

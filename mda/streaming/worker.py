@@ -433,6 +433,9 @@ class Worker:
                                headers=headers)
             else:
                 t = float(obj["t"])
+                down = codec.down_of(obj)
+                if down is not None:
+                    det.follow_feeds(down)  # the ingest hears the whole feed; we, a share
                 if t > st.watermark:
                     st.watermark = t
                     det.advance(t)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from detectors.feed import COLLAPSE, SILENT, FeedDetector, FeedSettings
+from detectors.feed import COLLAPSE, SILENT, FeedDetector, FeedSettings, SourceWatch
 from detectors.gap import GapDetector, GapSettings
 from mda.records import Alert, PositionReport
 from mda.runner import EmbeddedRunner
@@ -228,6 +228,6 @@ def test_the_gap_detector_reads_the_feed_detectors_watch_heard_once_per_report()
                                                                  enabled=False)})
     alerts, runner = runner_alerts(reports, off, until_s=T0.timestamp() + 8 * H)
     gap = next(d for d in runner.detectors if d.name == "gap")
-    assert isinstance(gap, GapDetector)
+    assert isinstance(gap, GapDetector) and isinstance(gap._feed, SourceWatch)
     assert sum(s.messages for s in gap._feed.sources.values()) == len(reports)
     assert not [a for a in alerts if a.kind in ("gap", "feed_outage")]

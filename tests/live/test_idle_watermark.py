@@ -125,13 +125,19 @@ def test_live_lateness_default_yields_to_the_settings_file_and_the_option(
 
 
 def _stop_the_feed(shared: Path, settings: Settings) -> list[Alert]:
-    """Feed 40 minutes of the capture around midday as received, then nothing at all; the
-    (fake) wall clock runs on for 3 hours."""
-    lines = capture(shared)
-    start = lines[0][0] + 11 * 3600.0
     alerts: list[Alert] = []
     feed = LiveFeed(EmbeddedRunner(settings, on_alert=alerts.append), [Quiet()],
                     clock=lambda: 0.0)
+    feed_then_silence(feed, shared)
+    return alerts
+
+
+def feed_then_silence(feed: LiveFeed, shared: Path) -> None:
+    """Feed 40 minutes of the capture around midday as received, then nothing at all; the
+    (fake) wall clock runs on for 3 hours. (tests/streaming/test_live_ingest.py steps the
+    Kafka ingest's feed the same way.)"""
+    lines = capture(shared)
+    start = lines[0][0] + 11 * 3600.0
     last = None
     for t, s in lines:
         if t < start:
@@ -146,7 +152,6 @@ def _stop_the_feed(shared: Path, settings: Settings) -> list[Alert]:
     while now < last + 3 * 3600.0:
         now += 30.0
         feed.idle(now)
-    return alerts
 
 
 def test_a_silent_feed_is_a_feed_outage_not_a_fleet_of_dark_vessels(shared: Path) -> None:
