@@ -238,36 +238,13 @@ class NmeaDecoder:
         prefix_ts: float | None,
     ) -> bool | None:
         """Handle one sentence. Returns True if used, None if the line was rejected."""
-        star = s.find(b"*")
-        want = _HEX.get(s[star + 1:star + 3]) if star >= 0 else None
-        if want is None:
-            if star < 0 or len(s) < star + 3:
-                self._reject(line_no, raw, q.NO_CHECKSUM)
-            else:
-                self._reject(line_no, raw, q.MALFORMED, "checksum is not hex")
+        star = self._checked(line_no, raw, s)
+        if star is None:
             return None
-        body = s[1:star]
-        if nmea_checksum(body) != want:
-            self._reject(line_no, raw, q.BAD_CHECKSUM)
-            return None
-        fields = body.split(b",")
+        fields = s[1:star].split(b",")
         kind = fields[0][-3:]
         if s[0] == 36:  # "$"
-            if fields[0].endswith(b"PGHP"):
-                self._pghp_ts = pghp_time(fields)
-            elif kind in (b"RMC", b"ZDA"):
-                ts = gps_clock_time(fields)
-                if ts is None:
-                    self._reject(line_no, raw, q.NON_AIS, "GPS clock sentence without a time")
-                    return None
-                self._clock_ts = ts
-            elif kind in RADAR_SENTENCES:
-                return self._radar(line_no, raw, s[:star + 3], tag, prefix_ts)
-            else:
-                self._reject(line_no, raw, q.NON_AIS, fields[0].decode("ascii", "replace"))
-                return None
-            self.stats.lines_used += 1
-            return True
+            return self._parametric(line_no, raw, s[:star + 3], fields, tag, prefix_ts)
         if kind != b"VDM" and kind != b"VDO":
             self._reject(line_no, raw, q.NON_AIS, fields[0].decode("ascii", "replace"))
             return None
@@ -284,22 +261,7 @@ class NmeaDecoder:
         if not payload:
             self._reject(line_no, raw, q.EMPTY_PAYLOAD)
             return None
-        # Event time: the Gatehouse header just before, the tag block, the trailing fields,
-        # the line prefix, and last the receiver's GPS clock.
-        station: str | None = None
-        ts = self._pghp_ts
-        self._pghp_ts = None
-        if tag is not None:
-            station = tag.station
-            if ts is None:
-                ts = tag.ts
-        trailing = s[star + 3:]
-        if trailing:
-            t_ts, t_station = trailing_fields(trailing)
-            station = station or t_station
-            if ts is None:
-                ts = t_ts
-        ts, arrived = self._fallback_time(ts, prefix_ts)
+        ts, station, arrived = self._event_time(tag, s[star + 3:], prefix_ts)
         if ts is not None and not q.MIN_TS <= ts <= q.MAX_TS:
             self._reject(line_no, raw, q.BAD_TIMESTAMP, f"receive time {ts:.0f} s")
             return None
@@ -307,8 +269,73 @@ class NmeaDecoder:
         if count == 1:
             self._message(payload, fill, ts, station, ((line_no, raw),), arrived)
             return True
-        # Multi-part: group by tag-block group id when present, else by (receiving station,
-        # sequence id, channel, fragment count): fragments of two receivers never mix.
+        self._fragment(line_no, raw, tag, station, seq, chan, count, num, payload, fill, ts,
+                       arrived)
+        return True
+
+    def _checked(self, line_no: int, raw: bytes, s: bytes) -> int | None:
+        """Where the checksum's ``*`` is, when the sentence's checksum holds; else None (the
+        line rejected with the reason)."""
+        star = s.find(b"*")
+        want = _HEX.get(s[star + 1:star + 3]) if star >= 0 else None
+        if want is None:
+            if star < 0 or len(s) < star + 3:
+                self._reject(line_no, raw, q.NO_CHECKSUM)
+            else:
+                self._reject(line_no, raw, q.MALFORMED, "checksum is not hex")
+            return None
+        if nmea_checksum(s[1:star]) != want:
+            self._reject(line_no, raw, q.BAD_CHECKSUM)
+            return None
+        return star
+
+    def _parametric(self, line_no: int, raw: bytes, sentence: bytes, fields: list[bytes],
+                    tag: TagBlock | None, prefix_ts: float | None) -> bool | None:
+        """A ``$`` sentence: a Gatehouse time header, the receiver's GPS clock, or a radar
+        target; anything else is not AIS."""
+        kind = fields[0][-3:]
+        if fields[0].endswith(b"PGHP"):
+            self._pghp_ts = pghp_time(fields)
+        elif kind in (b"RMC", b"ZDA"):
+            ts = gps_clock_time(fields)
+            if ts is None:
+                self._reject(line_no, raw, q.NON_AIS, "GPS clock sentence without a time")
+                return None
+            self._clock_ts = ts
+        elif kind in RADAR_SENTENCES:
+            return self._radar(line_no, raw, sentence, tag, prefix_ts)
+        else:
+            self._reject(line_no, raw, q.NON_AIS, fields[0].decode("ascii", "replace"))
+            return None
+        self.stats.lines_used += 1
+        return True
+
+    def _event_time(self, tag: TagBlock | None, trailing: bytes, prefix_ts: float | None
+                    ) -> tuple[float | None, str | None, bool]:
+        """(event time, receiving station, timed on arrival) of a VDM sentence: the Gatehouse
+        header just before, the tag block, the trailing fields, the line prefix, and last the
+        receiver's GPS clock (or the arrival time of a live source)."""
+        station: str | None = None
+        ts = self._pghp_ts
+        self._pghp_ts = None
+        if tag is not None:
+            station = tag.station
+            if ts is None:
+                ts = tag.ts
+        if trailing:
+            t_ts, t_station = trailing_fields(trailing)
+            station = station or t_station
+            if ts is None:
+                ts = t_ts
+        ts, arrived = self._fallback_time(ts, prefix_ts)
+        return ts, station, arrived
+
+    def _fragment(self, line_no: int, raw: bytes, tag: TagBlock | None, station: str | None,
+                  seq: bytes, chan: bytes, count: int, num: int, payload: bytes, fill: int,
+                  ts: float | None, arrived: bool) -> None:
+        """One part of a multi-part message, decoded once its group is complete. Parts are
+        grouped by tag-block group id when present, else by (receiving station, sequence id,
+        channel, fragment count): fragments of two receivers never mix."""
         if tag is not None and tag.group is not None:
             key: tuple[Any, ...] = ("g", tag.group[2], count)
         else:
@@ -332,7 +359,6 @@ class NmeaDecoder:
             last = group.parts[-1]
             assert last is not None
             self._message(full, last[1], group.ts, group.station, group.lines, group.arrived)
-        return True
 
     def _radar(self, line_no: int, raw: bytes, sentence: bytes, tag: TagBlock | None,
                prefix_ts: float | None) -> bool | None:
