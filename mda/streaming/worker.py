@@ -207,8 +207,12 @@ class Worker:
                 await self._apply(tp.topic, tp.partition, msgs)
             now = self._clock()
             if now >= next_ckpt:
+                t_ckpt = self._clock()
                 await self.checkpoint()
-                next_ckpt = self._clock() + self.checkpoint_every_s
+                took = self._clock() - t_ckpt
+                # at most a tenth of the worker's time: a large state is checkpointed less
+                # often (its successor replays more), never more often than the setting
+                next_ckpt = self._clock() + max(self.checkpoint_every_s, 9.0 * took)
             if now >= next_metrics:
                 rate = (self.applied - last_applied) / max(now - last_t, 1e-9)
                 last_applied, last_t = self.applied, now
@@ -270,10 +274,10 @@ class Worker:
                     st.detection.attach(self._pending.append, self.geography)
                     self.state_bytes[key] = manifest.size_bytes
                 self.states[key] = st
-            if st.offset >= 0:
-                self.consumer.seek(tp, st.offset + 1)
-            else:
-                await self.consumer.seek_to_beginning(tp)
+            # no await from here to the end: the fetch loop runs meanwhile, and must find every
+            # assigned partition with its state and position (offset 0 past the retention
+            # resets to the earliest kept, auto_offset_reset)
+            self.consumer.seek(tp, st.offset + 1 if st.offset >= 0 else 0)
         self.recovery_s = time.perf_counter() - t0
         log.info("assigned %s (state loaded in %.2f s)",
                  sorted(f"{tp.topic}:{tp.partition}" for tp in assigned), self.recovery_s)
@@ -290,14 +294,16 @@ class Worker:
         view = state.StateView(f"{self.app_id}/")
         reader = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
                                   client_id=f"{self.app_id}-state",
+                                  auto_offset_reset="earliest",
                                   max_partition_fetch_bytes=8 * 1024 * 1024)
         await reader.start()
         try:
             tp = TopicPartition(self.topics.state, 0)
             reader.assign([tp])
             end = (await reader.end_offsets([tp]))[tp]
-            await reader.seek_to_beginning(tp)
-            pos = await reader.position(tp)
+            # an explicit offset: seek_to_beginning's lazy reset was seen to give the end
+            pos = (await reader.beginning_offsets([tp]))[tp]
+            reader.seek(tp, pos)
             while pos < end:
                 got = await reader.getmany(tp, timeout_ms=1000)
                 for msg in got.get(tp, []):
@@ -367,7 +373,13 @@ class Worker:
         key = (role, partition)
         st = self.states.get(key)
         if st is None:
-            return  # not ours any more
+            from aiokafka import TopicPartition
+
+            tp = TopicPartition(topic, partition)
+            if tp in self.consumer.assignment():
+                # fetched while its state is being loaded (a rebalance): fetch it again
+                self.consumer.seek(tp, msgs[0].offset)
+            return
         if role == "vessels":
             await self._vessels(st, partition, msgs)
         else:
