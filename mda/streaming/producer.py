@@ -1,9 +1,10 @@
 """A batching Kafka producer for the ingest: a synchronous ``send`` in front of aiokafka's batch
 API, running on an event loop in a thread of its own.
 
-kafka-python's ``send`` costs about 80 us per record on the 2-core test machine (its future,
-partitioner and accumulator per record); appending a record to an aiokafka ``BatchBuilder``
-and sending whole batches costs about 13 us (measured side by side; ``bench/streaming_profile.py``).
+kafka-python's ``send`` cost 41-81 us per record on the 2-core test machine (its future,
+partitioner and accumulator per record; two runs, different loads); appending a record to an
+aiokafka ``BatchBuilder`` and sending whole batches cost 13-14 us (measured side by side,
+``bench/streaming_profile.py``).
 Records stay one per Kafka message, with their keys and explicit partitions; the producer is
 ``acks=all`` and idempotent (batches are never expired: retried until the broker takes them,
 in order), gzip-compressed.
