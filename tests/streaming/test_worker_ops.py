@@ -90,3 +90,37 @@ def test_status_reports_checkpoints_and_lag_and_only_slow_vessels_go_to_cells(
     fast_sent = {(o["m"], o["t"]) for o in cells} - slow
     fast = {(o["m"], o["t"]) for o in positions} - slow
     assert len(fast_sent) < len(fast) / 4  # a fast one only when a vessel stops being slow
+
+
+def test_a_checkpoint_of_many_chunks_is_read_back_from_the_state_topic(
+        kafka: LocalKafka) -> None:
+    """A 12 MB checkpoint (14 chunks) written to the state topic is what a newly assigned
+    worker reads back (the reader once started at the topic's end and found nothing)."""
+    import asyncio
+
+    from aiokafka import AIOKafkaProducer
+
+    from mda.settings import preset_settings
+    from mda.streaming import state
+    from mda.streaming.topics import Topics
+    from mda.streaming.worker import Worker
+
+    topics = Topics(prefix=prefix())
+    topics.ensure(kafka.bootstrap)
+    blob = os.urandom(12_000_000)
+
+    async def write_and_read() -> bytes | None:
+        producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all")
+        await producer.start()
+        try:
+            for k, v in state.records("app/vessels/2", blob, 99, 1, 0.0):
+                await producer.send_and_wait(topics.state, value=v, key=k.encode(),
+                                             partition=0)
+        finally:
+            await producer.stop()
+        view = await Worker(kafka.bootstrap, topics, preset_settings(), None,
+                            app_id="app")._read_state()
+        found = view.blob("app/vessels/2")
+        return None if found is None else found[1]
+
+    assert asyncio.run(write_and_read()) == blob
