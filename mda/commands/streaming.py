@@ -91,10 +91,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="live receivers: stop after S seconds (default: until Ctrl-C)")
     i.set_defaults(func=_ingest)
 
-    w = sub.add_parser("worker", help="run the detector workers (Faust)",
-                       description="Run a Faust worker whose agents run every detector on the "
-                                   "Kafka topics and publish alerts. Start several with the "
-                                   "same --app-id to share the partitions.")
+    w = sub.add_parser("worker", help="run the detector workers (a Kafka consumer group)",
+                       description="Run a worker (an aiokafka consumer-group member reading "
+                                   "batches) that runs every detector on the Kafka topics and "
+                                   "publishes alerts. Start several with the same --app-id to "
+                                   "share the partitions.")
     _bootstrap_arg(w)
     add_detection_args(w)
     w.add_argument("--app-id", default="mda-worker", help="consumer group / app id")
