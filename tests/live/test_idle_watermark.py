@@ -124,7 +124,7 @@ def test_live_lateness_default_yields_to_the_settings_file_and_the_option(
     assert lateness("--config", str(cfg), "--lateness", "5") == 5.0
 
 
-def _stop_the_feed(shared: Path, settings: Settings) -> list[Alert]:
+def stop_the_feed(shared: Path, settings: Settings) -> list[Alert]:
     alerts: list[Alert] = []
     feed = LiveFeed(EmbeddedRunner(settings, on_alert=alerts.append), [Quiet()],
                     clock=lambda: 0.0)
@@ -155,7 +155,7 @@ def feed_then_silence(feed: LiveFeed, shared: Path) -> None:
 
 
 def test_a_silent_feed_is_a_feed_outage_not_a_fleet_of_dark_vessels(shared: Path) -> None:
-    alerts = _stop_the_feed(shared, _settings())
+    alerts = stop_the_feed(shared, _settings())
     outages = [a for a in alerts if a.kind == "feed_outage"]
     assert [a.status for a in outages] == ["open"]
     assert outages[0].evidence["source"] == Quiet.name
@@ -164,4 +164,4 @@ def test_a_silent_feed_is_a_feed_outage_not_a_fleet_of_dark_vessels(shared: Path
     s = _settings()
     blind = replace(s, detectors={**s.detectors, "gap": replace(
         s.detector("gap", GapSettings), feed_aware=False, check_coverage=False)})
-    assert len({a.mmsi for a in _stop_the_feed(shared, blind) if a.kind == "gap"}) >= 2
+    assert len({a.mmsi for a in stop_the_feed(shared, blind) if a.kind == "gap"}) >= 2

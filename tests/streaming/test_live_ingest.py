@@ -14,14 +14,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mda.live import LiveFeed
-from mda.records import Alert
-from mda.runner import EmbeddedRunner
 from mda.settings import Settings, load_settings
 from mda.streaming.local_kafka import LocalKafka
 from mda.streaming.publish import KafkaPublisher
 from mda.streaming.topics import Topics
-from tests.live.test_idle_watermark import Quiet, feed_then_silence
+from tests.live.test_idle_watermark import Quiet, feed_then_silence, stop_the_feed
 from tests.streaming.helpers import mda, prefix, read_topic, start_worker, stop, wait_for
 
 # The settings of the embedded test (lateness 10 s, one receiver's fringe off), as a file the
@@ -34,14 +31,6 @@ allowed_lateness_s = 10.0
 fringe_min_vessels = 1000000
 """
 BLIND = CONFIG.replace("[gap]\n", "[gap]\nfeed_aware = false\ncheck_coverage = false\n")
-
-
-def _embedded(settings: Settings, shared: Path) -> list[Alert]:
-    alerts: list[Alert] = []
-    feed = LiveFeed(EmbeddedRunner(settings, on_alert=alerts.append), [Quiet()],
-                    clock=lambda: 0.0)
-    feed_then_silence(feed, shared)
-    return alerts
 
 
 def _through_kafka(kafka: LocalKafka, tmp_path: Path, shared: Path, config: Path,
@@ -80,7 +69,7 @@ def test_a_live_feed_that_stops_is_one_feed_outage_on_kafka_too(
     config = tmp_path / "live.toml"
     config.write_text(CONFIG)
     settings = load_settings("watch", str(config))
-    want = [a for a in _embedded(settings, shared) if a.kind in ("feed_outage", "gap")]
+    want = [a for a in stop_the_feed(shared, settings) if a.kind in ("feed_outage", "gap")]
     assert [(a.kind, a.status) for a in want] == [("feed_outage", "open")]
     got, ticks = _through_kafka(kafka, tmp_path, shared, config, settings)
     # the quiet 3 hours were ticked on the wall clock: about one tick a minute of them
@@ -97,7 +86,7 @@ def test_without_the_feed_rule_the_workers_open_the_same_gaps_on_the_wall_clock(
     config = tmp_path / "blind.toml"
     config.write_text(BLIND)
     settings = load_settings("watch", str(config))
-    want = {a.alert_id: a.mmsi for a in _embedded(settings, shared) if a.kind == "gap"}
+    want = {a.alert_id: a.mmsi for a in stop_the_feed(shared, settings) if a.kind == "gap"}
     assert len(set(want.values())) >= 2
     got, _ = _through_kafka(kafka, tmp_path, shared, config, settings)
     assert {a["alert_id"]: a["mmsi"] for a in got if a["kind"] == "gap"} == want
