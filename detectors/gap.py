@@ -178,19 +178,29 @@ class GapDetector(Detector[GapSettings]):
         self._deadlines = Deadlines(self)  # (last_t + threshold, mmsi), lazy
         # Reception by cell: the vessels last heard in it, and when.
         self._heard: dict[tuple[int, int], dict[int, float]] = {}
-        # Cells where anything was received: a few of the vessels heard there.
+        # Cells where anything was received: a few of the vessels heard there, and when the
+        # cell was last heard (a live run forgets cells not heard for the eviction time, so
+        # the map is the recent picture and does not grow with all the area ever covered).
         self._coverage: dict[tuple[int, int], set[int]] = {}
+        self._coverage_t: dict[tuple[int, int], float] = {}
         # Berths learned from the traffic: ~1 km cells where a vessel fell silent and came
         # back in the same place (a ferry's overnight berth, a marina, a supply base).
         self._berths: set[tuple[int, int]] = set()
-        # Fringe cells: the vessels whose tracks began or ended there (a few per cell).
+        # Fringe cells: the vessels whose tracks began or ended there (a few per cell), and
+        # when one last did (forgotten with the vessels in a live run, as the coverage).
         self._fringe: dict[tuple[int, int], set[int]] = {}
+        self._fringe_t: dict[tuple[int, int], float] = {}
         self._t_start: float | None = None
         # Per source (receiving station, feed): when it was last heard and its usual rate.
         # The feed detector's, when it runs (it hears every report, after this detector has
         # judged by it); else this detector's own, which it feeds itself.
         self._feed: SourceWatch | ReportedFeeds = SourceWatch(FeedSettings())
         self._hears = True
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        for name in ("_coverage_t", "_fringe_t"):  # checkpoints written before they existed
+            self.__dict__.setdefault(name, {})
 
     def input_complete_until(self, t: float) -> None:
         self._feed.complete_until = max(self._feed.complete_until, t)
@@ -335,10 +345,12 @@ class GapDetector(Detector[GapSettings]):
         c = self.settings.fringe_cell_deg
         return (math.floor(lat / c), math.floor(lon / c))
 
-    def _mark_fringe(self, lat: float, lon: float, mmsi: int) -> None:
-        who = self._fringe.setdefault(self._fringe_cell(lat, lon), set())
+    def _mark_fringe(self, lat: float, lon: float, mmsi: int, t: float) -> None:
+        cell = self._fringe_cell(lat, lon)
+        who = self._fringe.setdefault(cell, set())
         if len(who) < 8:  # a few are enough to know it: bounded memory
             who.add(mmsi)
+        self._fringe_t[cell] = t
 
     def _fringe_count(self, lat: float, lon: float, mmsi: int) -> int:
         """Other vessels whose tracks began or ended in the fringe cell at (lat, lon) and the
@@ -363,7 +375,7 @@ class GapDetector(Detector[GapSettings]):
             v = _Vessel(t, report, anchor_lat=report.lat, anchor_lon=report.lon, anchor_t=t)
             self._vessels[report.mmsi] = v
             if t > self._t_start + self.settings.warmup_s:
-                self._mark_fringe(report.lat, report.lon, report.mmsi)  # a track begins
+                self._mark_fringe(report.lat, report.lon, report.mmsi, t)  # a track begins
         else:
             if v.open_alert is not None:
                 out.append(self._close(v, report, t))
@@ -377,8 +389,8 @@ class GapDetector(Detector[GapSettings]):
                 else:
                     self.counters[why] += 1
             if t - v.last_t > self._threshold_s:  # a track ended and another began
-                self._mark_fringe(v.last.lat, v.last.lon, report.mmsi)
-                self._mark_fringe(report.lat, report.lon, report.mmsi)
+                self._mark_fringe(v.last.lat, v.last.lon, report.mmsi, t)
+                self._mark_fringe(report.lat, report.lon, report.mmsi, t)
             radius = self.settings.stopped_radius_m
             if t - v.last_t > self._threshold_s or (
                     distance_bound_m(v.anchor_lat, v.anchor_lon, report.lat, report.lon) > radius
@@ -422,7 +434,7 @@ class GapDetector(Detector[GapSettings]):
                 else:
                     v.open_alert = self._open(v, watermark)
                     out.append(v.open_alert)
-            self._mark_fringe(v.last.lat, v.last.lon, mmsi)  # its track ended here
+            self._mark_fringe(v.last.lat, v.last.lon, mmsi, watermark)  # its track ended here
         return out
 
     def evict(self, before_epoch_s: float) -> int:
@@ -439,6 +451,11 @@ class GapDetector(Detector[GapSettings]):
                 del heard[m]
             if not heard:
                 del self._heard[cell]
+        for times, cells in ((self._coverage_t, self._coverage),
+                             (self._fringe_t, self._fringe)):
+            for cell in [c for c, t in times.items() if t < before_epoch_s]:
+                del times[cell]
+                cells.pop(cell, None)
         return len(gone)
 
     def _hear(self, report: PositionReport, t: float, v: _Vessel | None) -> None:
@@ -452,6 +469,7 @@ class GapDetector(Detector[GapSettings]):
             self._coverage[key] = {mmsi}
         elif len(heard) < 4:
             heard.add(mmsi)
+        self._coverage_t[key] = t
         cells = self._heard
         if v is not None:
             last = v.last

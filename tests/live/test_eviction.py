@@ -39,7 +39,8 @@ def _cohort(hour: int, n: int = 12) -> list[tuple[float, bytes]]:
     start = T0.timestamp() + hour * HOUR
     for k in range(n):
         mmsi = 366_000_000 + hour * 100 + k
-        lat, lon = 15.0 + (k % 4) * 0.5, -70.0 + (hour % 24) * 0.3 + (k // 4) * 0.1
+        # each hour's cohort further east: new reception cells, never visited again
+        lat, lon = 15.0 + (k % 4) * 0.5, -70.0 + hour * 0.3 + (k // 4) * 0.1
         sog = 1.0 if k % 3 == 0 else 10.0  # a third slow: rendezvous and loitering hold them
         for r in track(mmsi, datetime.fromtimestamp(start + k * 7, UTC), lat, lon, sog,
                        45.0 + k * 20, EVERY_S, 2 * HOUR):
@@ -101,6 +102,9 @@ def test_state_stays_flat_over_a_long_run_with_churning_vessels() -> None:
     rdv = det["rendezvous"]
     assert isinstance(rdv, RendezvousDetector)
     assert rdv._vessels and all(v.t >= horizon for v in rdv._vessels.values())
+    # The gap detector's reception map is the recent picture too: the cells heard lately.
+    assert gap._coverage.keys() == gap._coverage_t.keys()
+    assert all(t >= horizon for t in gap._coverage_t.values())
     assert sum(len(m) for m in rdv._grid.values()) == len(rdv._vessels)
 
 
