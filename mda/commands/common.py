@@ -4,13 +4,33 @@ geography) and loading them. Printing warnings is the CLI's job, so it lives her
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from detectors.base import PRESET_NAMES
 from mda.records import parse_utc
+
+
+@contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """While inside: Ctrl-C (SIGINT) and SIGTERM set ``stop`` instead of raising, so a live
+    loop ends cleanly (what it holds released, the summary printed); restored after."""
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def time_arg(text: str) -> datetime:

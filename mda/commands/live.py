@@ -99,9 +99,9 @@ def _status_line(feed: Any, t0: float) -> str:
 
 
 def _live(args: argparse.Namespace) -> int:
-    import signal
     import threading
 
+    from mda.commands.common import stop_on_signals
     from mda.live import LiveFeed
     from mda.records import Alert
     from mda.runner import EmbeddedRunner
@@ -130,18 +130,13 @@ def _live(args: argparse.Namespace) -> int:
             next_status[0] = time.monotonic() + args.status_every
             print(_status_line(f, t0), file=sys.stderr, flush=True)
 
-    def on_signal(signum: int, frame: Any) -> None:
-        stop.set()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     print(f"mda live: reading {', '.join(args.sources)}; alerts to "
           f"{'stdout' if args.alerts == '-' else args.alerts}; Ctrl-C stops",
           file=sys.stderr, flush=True)
     try:
-        summary = feed.run(stop, duration_s=args.duration, on_turn=on_turn)
+        with stop_on_signals(stop):
+            summary = feed.run(stop, duration_s=args.duration, on_turn=on_turn)
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         if out is not sys.stdout:
             out.close()
     result = summary.as_dict()

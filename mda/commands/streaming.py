@@ -192,9 +192,9 @@ def _ingest(args: argparse.Namespace) -> int:
 def _ingest_live(args: argparse.Namespace) -> int:
     """``mda ingest`` of live receivers: mda.live's feed (arrival times, the watermark on the
     wall clock, per-source health) publishing to Kafka until Ctrl-C or --duration."""
-    import signal
     import threading
 
+    from mda.commands.common import stop_on_signals
     from mda.commands.live import live_settings, open_sources
     from mda.streaming.publish import KafkaPublisher
 
@@ -211,19 +211,14 @@ def _ingest_live(args: argparse.Namespace) -> int:
                          tick_every_s=args.tick_every or settings.kafka.tick_every_s)
     feed = pub.live(sources)
 
-    def on_signal(signum: int, frame: Any) -> None:
-        stop.set()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     print(f"mda ingest: reading {', '.join(args.sources)}; publishing to {servers}; Ctrl-C "
           "stops", file=sys.stderr, flush=True)
     t0 = time.monotonic()
     try:
-        summary = feed.run(stop, duration_s=args.duration)
+        with stop_on_signals(stop):
+            summary = feed.run(stop, duration_s=args.duration)
         pub.finish()
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         pub.close()
     dt = time.monotonic() - t0
     print(f"published {pub.sent['positions']:,} positions, {pub.sent['statics']:,} statics, "

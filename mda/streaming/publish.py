@@ -79,6 +79,8 @@ class KafkaPublisher:
         self.runner = EmbeddedRunner(feed_only, on_alert=self._alert, on_reject=self._reject,
                                      on_position=self._position, on_static=self._static,
                                      on_watermark=self._watermark)
+        self._feed = next((d for d in self.runner.detectors if isinstance(d, FeedDetector)),
+                          None)
 
     # -- callbacks -------------------------------------------------------------------------
     def _pace(self, t: float) -> None:
@@ -101,10 +103,9 @@ class KafkaPublisher:
         return p
 
     def _down(self, t: float) -> dict[str, tuple[str, float]] | None:
-        feed = next((d for d in self.runner.detectors if isinstance(d, FeedDetector)), None)
-        if feed is None:
+        if self._feed is None:
             return None
-        watch = feed.watch
+        watch = self._feed.watch
         return {src: down for src in watch.sources if (down := watch.down(src, t)) is not None}
 
     def _alert(self, a: Alert) -> None:
