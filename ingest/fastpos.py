@@ -17,6 +17,8 @@ import numpy as np
 from pyais.bit_vector import int_bit_vector
 from pyais.messages import to_10th, to_lat_lon, to_speed
 
+from ingest.framing import ARMOUR
+
 # (mmsi, nav_status or None, speed_kn, lon, lat, course_deg, heading)
 Fields = tuple[int, int | None, float | None, float | None, float | None, float | None, int | None]
 # The same fields for many payloads: one list per field, in that order.
@@ -25,8 +27,7 @@ Columns = tuple[list[int], list[int | None], list[float], list[float], list[floa
 
 # Six-bit value of each armour character (ITU-R M.1371: "0".."W" are 0..39, "`".."w" 40..63).
 _SIX = np.zeros(256, np.uint8)
-_SIX[48:88] = np.arange(40)
-_SIX[96:120] = np.arange(40, 64)
+_SIX[np.frombuffer(ARMOUR, np.uint8)] = np.arange(64)
 # Bit offsets from the start of the message and widths: (start, width) per field, for types
 # 1-3 and for type 18 (ITU-R M.1371 tables; the same as pyais's message classes).
 _CLASS_A = {"mmsi": (8, 30), "status": (38, 4), "speed": (50, 10), "lon": (61, 28),
@@ -81,14 +82,17 @@ def positions_168(payloads: bytes, class_b: list[bool]) -> Columns:
     n = len(class_b)
     six = _SIX[np.frombuffer(payloads, np.uint8)].reshape(n, 28)
     b = np.array(class_b, dtype=bool)
+    any_b = bool(b.any())
 
     def pick(name: str, signed: bool = False) -> np.ndarray:
         a = _field(six, *_CLASS_A[name], signed=signed)
+        if not any_b or _CLASS_A[name] == _CLASS_B[name]:
+            return a  # no type 18 in the batch, or the field sits at the same bits
         return np.where(b, _field(six, *_CLASS_B[name], signed=signed), a)
 
     lon, lat = pick("lon", True), pick("lat", True)
     status: list[int | None] = _field(six, *_CLASS_A["status"]).tolist()
-    if b.any():
+    if any_b:
         for i in np.flatnonzero(b).tolist():
             status[i] = None
     return (pick("mmsi").tolist(), status, (pick("speed") / 10.0).tolist(),

@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 from datetime import UTC, datetime
 
-_ARMOUR = bytes(range(48, 88)) + bytes(range(96, 120))  # the six-bit armour characters
+from mda.records import parse_utc
+
+ARMOUR = bytes(range(48, 88)) + bytes(range(96, 120))  # the six-bit armour characters
 _TAG_CACHE: dict[bytes, TagBlock] = {}
 _PGHP_CACHE: dict[tuple[bytes, ...], float] = {}
 
@@ -49,12 +51,9 @@ def parse_time_text(text: bytes) -> float | None:
     if text[0] in b"0123456789" and text.replace(b".", b"", 1).isdigit():
         return epoch_from_number(float(text))
     try:
-        dt = datetime.fromisoformat(text.decode("ascii").replace("Z", "+00:00"))
+        return parse_utc(text.decode("ascii")).timestamp()
     except (ValueError, UnicodeDecodeError):
         return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.timestamp()
 
 
 class TagBlock:
@@ -144,4 +143,4 @@ def gps_clock_time(fields: list[bytes]) -> float | None:
 
 def payload_is_armoured(payload: bytes) -> bool:
     """True when every character is a valid AIS six-bit armour character."""
-    return not payload.translate(None, _ARMOUR)
+    return not payload.translate(None, ARMOUR)

@@ -23,6 +23,7 @@ from mda.records import (
     SensorContact,
     VesselStatic,
     anonymous_id,
+    parse_utc,
 )
 
 # Column aliases, lower-cased. The first name of each list is the MarineCadastre one; then the
@@ -104,10 +105,9 @@ def parse_ts(value: Any) -> float | None:
         except ValueError:
             pass
     try:
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parse_utc(text).timestamp()
     except ValueError:
         return None
-    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp()
 
 
 class TableDecoder:
