@@ -179,7 +179,6 @@ class DetectorSet:
         self.alert_kind: dict[str, str] = {}
         self.alert_status: dict[str, str] = {}
         self.evicted = 0  # vessels dropped so far, summed over detectors
-        self.changed = 0  # records and ticks applied since the last checkpoint
 
     def _make_context(self) -> DetectorContext:
         reg = self.registry
@@ -228,9 +227,7 @@ class DetectorSet:
         emit = self._emit
         anchorages = self.anchorages
         methods = [(det, det.step, det.contact) for det in self.detectors]
-        n = 0
         for ts, rec in items:
-            n += 1
             report = type(rec) is PositionReport
             if report and anchorages is not None:
                 assert isinstance(rec, PositionReport)
@@ -246,7 +243,6 @@ class DetectorSet:
                 alerts = step(rec, ts) if report else contact(rec, ts)  # type: ignore[arg-type]
                 if alerts:
                     emit(alerts)
-        self.changed += n
 
     def late(self, report: PositionReport, ts: float) -> None:
         """A position behind the watermark: too late for the ordered steps, but a detector may
@@ -277,7 +273,6 @@ class DetectorSet:
         """Forget vessels last heard before event time ``before``; how many were dropped."""
         n = sum(det.evict(before) for det in self.detectors)
         self.evicted += n
-        self.changed += n
         return n
 
     def counters(self) -> dict[str, dict[str, int]]:

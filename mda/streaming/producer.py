@@ -60,11 +60,6 @@ class BatchProducer:
         if full:
             self._handoff()
 
-    def poll(self) -> None:
-        """Hand the buffer over if it waited ``linger_ms`` (cheap; call it when idle)."""
-        if self._buf and time.monotonic() - self._last >= self.linger_s:
-            self._handoff()
-
     def flush(self) -> None:
         """Every record sent so far delivered (acknowledged by all replicas)."""
         if self._buf:

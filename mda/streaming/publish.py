@@ -66,7 +66,7 @@ class KafkaPublisher:
         self.producer = BatchProducer(
             bootstrap_servers, linger_ms=k.linger_ms,
             compression=None if k.compression == "none" else k.compression)
-        self._partition_of: dict[int, int] = {}
+        self._keyed: dict[int, tuple[bytes, int]] = {}
         self.partitions = topics.partitions
         self.sent = {"positions": 0, "statics": 0, "ticks": 0, "rejects": 0, "alerts": 0}
         self._last_tick = float("-inf")
@@ -95,12 +95,14 @@ class KafkaPublisher:
         if ahead > 0:
             self._sleep(ahead)
 
-    def _partition(self, mmsi: int, key: bytes) -> int:
-        """The partition Kafka's default partitioner gives the key (murmur2), once per MMSI."""
-        p = self._partition_of.get(mmsi)
-        if p is None:
-            p = self._partition_of[mmsi] = _murmur_partition(key, self.partitions)
-        return p
+    def _key(self, mmsi: int) -> tuple[bytes, int]:
+        """An MMSI's message key and the partition Kafka's default partitioner gives it
+        (murmur2), computed once per MMSI."""
+        kp = self._keyed.get(mmsi)
+        if kp is None:
+            key = str(mmsi).encode()
+            kp = self._keyed[mmsi] = (key, _murmur_partition(key, self.partitions))
+        return kp
 
     def _down(self, t: float) -> dict[str, tuple[str, float]] | None:
         if self._feed is None:
@@ -117,15 +119,13 @@ class KafkaPublisher:
     def _position(self, r: PositionReport) -> None:
         if self.speed and r.ts is not None:
             self._pace(r.ts.timestamp())
-        key = str(r.mmsi).encode()
-        self.producer.send(self.topics.positions, self._partition(r.mmsi, key), key,
-                           codec.encode_position(r))
+        key, p = self._key(r.mmsi)
+        self.producer.send(self.topics.positions, p, key, codec.encode_position(r))
         self.sent["positions"] += 1
 
     def _static(self, v: VesselStatic) -> None:
-        key = str(v.mmsi).encode()
+        key, p = self._key(v.mmsi)
         value = codec.encode_static(v)
-        p = self._partition(v.mmsi, key)
         self.producer.send(self.topics.positions, p, key, value)
         self.producer.send(self.topics.static, p, key, value)
         self.sent["statics"] += 1

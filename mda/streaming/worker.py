@@ -59,6 +59,12 @@ CELL_DEG = 0.5
 ROLES = ("vessels", "cells")
 
 
+def _origin(src: bytes, offset: int) -> list[tuple[str, bytes]]:
+    """The headers of a forwarded record: its upstream partition and offset (so a record sent
+    again after a restart is applied once)."""
+    return [("src", src), ("o", str(offset).encode())]
+
+
 def cell_of(lat: float, lon: float) -> tuple[int, int]:
     return (math.floor(lat / CELL_DEG), math.floor(((lon + 180.0) % 360.0) / CELL_DEG))
 
@@ -363,6 +369,7 @@ class Worker:
                     lag += max(0, hw - (st.offset + 1))
         return {"partitions": sorted(f"{r}:{p}" for r, p in self.states),
                 "lag": lag, "rate_per_s": round(rate, 1), "applied": self.applied,
+                "late": self.late,
                 "state_bytes": sum(self.state_bytes.values()),
                 "checkpoint_s": round(self.last_checkpoint["seconds"], 3),
                 "checkpoints": self.checkpoints}
@@ -411,7 +418,6 @@ class Worker:
                             self.topics.positions, tp, msg.offset)
                 continue
             kind = obj["k"]
-            headers = [("src", src), ("o", str(msg.offset).encode())]
             if kind == "p":
                 t = obj["t"]
                 if t is None:
@@ -434,12 +440,14 @@ class Worker:
                     else:
                         slow.discard(mmsi)  # once more, so it leaves the cells' grids
                     k = msg.key
+                    headers = _origin(src, msg.offset)
                     for p in {cell_partition(c, parts)
                               for c in cells_near(rec.lat, rec.lon, margin)}:
                         await send(cells_topic, value=value, key=k, partition=p,
                                    headers=headers)
             elif kind == "s":
                 det.static(codec.static_of(obj))
+                headers = _origin(src, msg.offset)
                 for p in range(parts):
                     await send(cells_topic, value=value, key=msg.key, partition=p,
                                headers=headers)
@@ -453,6 +461,7 @@ class Worker:
                     det.advance(t)
                     self._evict(st, t)
                 tick = codec.encode_tick(t, source=tp)
+                headers = _origin(src, msg.offset)
                 for p in range(parts):
                     await send(cells_topic, value=tick, key=b"tick", partition=p,
                                headers=headers)
