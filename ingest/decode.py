@@ -19,7 +19,7 @@ from pyais.messages import MSG_CLASS
 
 from ingest import quarantine as q
 from ingest.dedup import Deduplicator
-from ingest.fastpos import Fields, position_168, positions_168
+from ingest.fastpos import Fields, position_168, ready_168
 from ingest.framing import (
     TagBlock,
     gps_clock_time,
@@ -193,14 +193,24 @@ class NmeaDecoder:
         starts = np.cumsum([0, *map(len, bodies[:-1])])
         want = np.array([_HEX.get(h, -1) for h in sums])
         good = (np.bitwise_xor.reduceat(joined, starts) == want).tolist()
-        columns = positions_168(b"".join(payloads), [p[0] == 66 for p in payloads])
-        rows = zip(tags, payloads, good, zip(*columns, strict=True), strict=True)
+        ready = ready_168(b"".join(payloads), [p[0] == 66 for p in payloads])
+        rows = zip(tags, payloads, good, *ready, strict=True)
         stats = self.stats
+        dedup = self.dedup.is_duplicate
+        out = self.out
+        source = self.source
+        pghp = self._pghp_ts
+        lo, hi = q.MIN_TS, q.MAX_TS
+        n_fast = untimed = on_arrival = duplicate = 0
+        by_type = stats.by_type
+        last_ts: float | None = float("nan")
+        dt: datetime | None = None
         for line_no, raw, m in zip(count(first_no), lines, found, strict=False):
             if m is None:
                 feed(line_no, raw)
+                pghp = self._pghp_ts
                 continue
-            text, payload, ok, fields = next(rows)
+            text, payload, ok, mmsi, nav, sog, lon, lat, cog, heading, msg_type, plain = next(rows)
             station = ts = None
             if text is not None:
                 tag = tag_block(text)
@@ -208,15 +218,44 @@ class NmeaDecoder:
             arrived = False
             if ts is None:
                 ts, arrived = self._fallback_time(ts, None)
-            if not ok or self._pghp_ts is not None or (
-                    ts is not None and not q.MIN_TS <= ts <= q.MAX_TS):
+            if not ok or pghp is not None or (ts is not None and not lo <= ts <= hi):
                 feed(line_no, raw)  # the general path says what is wrong (or uses $PGHP)
+                pghp = self._pghp_ts
                 continue
-            stats.lines_read += 1
             if line_no >= self._next_sweep:
                 self._sweep(line_no)
-            stats.lines_used += 1
-            self._message(payload, 0, ts, station, ((line_no, raw),), arrived, fields)
+            lines_of = ((line_no, raw),)
+            if not plain:  # the general path rejects or counts what is wrong with it
+                stats.lines_read += 1
+                stats.lines_used += 1
+                self._message(payload, 0, ts, station, lines_of, arrived,
+                              (mmsi, nav, sog, lon, lat, cog, heading))
+                continue
+            n_fast += 1
+            if dedup(payload, ts):
+                duplicate += 1
+                self._reject(line_no, raw, q.DUPLICATE)
+                continue
+            by_type[msg_type] += 1
+            if ts is None:
+                untimed += 1
+            elif arrived:
+                on_arrival += 1
+            if ts != last_ts:
+                last_ts = ts
+                dt = None if ts is None else datetime.fromtimestamp(ts, UTC)
+            out.append((PositionReport(
+                dt, mmsi, lat, lon, sog, cog, heading, nav, msg_type, station or source, False,
+                None if ts is None else TIME_ARRIVAL if arrived else TIME_TAG), ts, lines_of))
+        # The counts of the rows that became reports here (``_message`` and ``_position``
+        # count the others as they go).
+        stats.lines_read += n_fast
+        stats.lines_used += n_fast - duplicate
+        stats.messages_duplicate += duplicate
+        stats.messages_decoded += n_fast - duplicate
+        stats.positions += n_fast - duplicate
+        stats.positions_untimed += untimed
+        stats.positions_arrival_time += on_arrival
 
     def _fallback_time(self, ts: float | None, prefix_ts: float | None
                        ) -> tuple[float | None, bool]:

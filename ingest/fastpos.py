@@ -5,13 +5,17 @@ pyais decodes every field of a message into an object; ingest needs seven of the
 :func:`position_168` reads those seven straight from pyais's own bit vector, converted with
 pyais's own functions; :func:`positions_168` does the same for many payloads at once with
 numpy (de-armouring, bit extraction and the conversions as array operations, pyais's integer
-formula for latitude and longitude), which is what :meth:`ingest.decode.NmeaDecoder.feed_lines`
-uses. A property test checks both give what pyais gives, on random payloads and on a real
-capture. Every other message, and any of these with another length, goes through pyais's
-message classes.
+formula for latitude and longitude), and :func:`ready_168` goes on to what ingest keeps of
+each (the "not available" codes as None, the rows ingest must look at closer flagged), which is
+what :meth:`ingest.decode.NmeaDecoder.feed_lines` uses. Property tests check the fields equal
+pyais's, on random payloads and on a real capture, and that the batch path keeps what the
+line-by-line path keeps. Every other message, and any of these with another length, goes
+through pyais's message classes.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 from pyais.bit_vector import int_bit_vector
@@ -76,9 +80,9 @@ def _field(six: np.ndarray, start: int, width: int, signed: bool = False) -> np.
     return value
 
 
-def positions_168(payloads: bytes, class_b: list[bool]) -> Columns:
-    """:func:`position_168` of many 28-character payloads (fill 0), given concatenated; one
-    ``class_b`` flag per payload (type 18, else 1-3). Returns one list per field."""
+def _arrays(payloads: bytes, class_b: list[bool]) -> tuple[np.ndarray, ...]:
+    """(mmsi, status, speed, lon, lat, course, heading, is_b) of many 28-character payloads
+    as integer arrays of raw AIS values (lon and lat in 1/600000 degree)."""
     n = len(class_b)
     six = _SIX[np.frombuffer(payloads, np.uint8)].reshape(n, 28)
     b = np.array(class_b, dtype=bool)
@@ -90,11 +94,52 @@ def positions_168(payloads: bytes, class_b: list[bool]) -> Columns:
             return a  # no type 18 in the batch, or the field sits at the same bits
         return np.where(b, _field(six, *_CLASS_B[name], signed=signed), a)
 
-    lon, lat = pick("lon", True), pick("lat", True)
-    status: list[int | None] = _field(six, *_CLASS_A["status"]).tolist()
-    if any_b:
-        for i in np.flatnonzero(b).tolist():
-            status[i] = None
-    return (pick("mmsi").tolist(), status, (pick("speed") / 10.0).tolist(),
-            (((10 * lon + 3) // 6) / 1e6).tolist(), (((10 * lat + 3) // 6) / 1e6).tolist(),
-            (pick("course") / 10.0).tolist(), pick("heading").tolist())
+    return (pick("mmsi"), _field(six, *_CLASS_A["status"]), pick("speed"), pick("lon", True),
+            pick("lat", True), pick("course"), pick("heading"), b)
+
+
+def _degrees(raw: np.ndarray) -> np.ndarray:
+    return ((10 * raw + 3) // 6) / 1e6  # pyais's to_lat_lon, in integers first
+
+
+def positions_168(payloads: bytes, class_b: list[bool]) -> Columns:
+    """:func:`position_168` of many 28-character payloads (fill 0), given concatenated; one
+    ``class_b`` flag per payload (type 18, else 1-3). Returns one list per field."""
+    mmsi, status_a, speed, lon, lat, course, heading, b = _arrays(payloads, class_b)
+    status: list[int | None] = status_a.tolist()
+    for i in np.flatnonzero(b).tolist():
+        status[i] = None
+    return (mmsi.tolist(), status, (speed / 10.0).tolist(), _degrees(lon).tolist(),
+            _degrees(lat).tolist(), (course / 10.0).tolist(), heading.tolist())
+
+
+# What ingest keeps of a report (ingest.decode.NmeaDecoder._position), for many at once:
+# (mmsi, nav_status, sog_kn, lon, lat, cog_deg, heading_deg, msg_type, plain), one list per
+# field, "not available" codes as None; ``plain`` is False for a row ingest must look at
+# closer (an MMSI that is not nine digits, no position, a position out of range).
+Ready = tuple[list[int], list[int | None], list[float | None], list[float], list[float],
+              list[float | None], list[int | None], list[int], list[bool]]
+
+_NA_SPEED_RAW = (1023, 630, 512)  # 102.3 kn: not available; 63.0 and 51.2: transponder noise
+
+
+def _with_none(values: np.ndarray, missing: np.ndarray) -> list[Any]:
+    out: list[Any] = values.tolist()
+    for i in np.flatnonzero(missing).tolist():
+        out[i] = None
+    return out
+
+
+def ready_168(payloads: bytes, class_b: list[bool]) -> Ready:
+    """The fields ingest keeps of many 168-bit type 1/2/3/18 payloads (``Ready``): what
+    :meth:`ingest.decode.NmeaDecoder._position` makes of :func:`positions_168`'s fields,
+    computed for the batch."""
+    mmsi, status, speed, lon_raw, lat_raw, course, heading, b = _arrays(payloads, class_b)
+    lon, lat = _degrees(lon_raw), _degrees(lat_raw)
+    plain = ((mmsi >= 100_000_000) & (mmsi <= 999_999_999) & (lat <= 90.0) & (lat >= -90.0)
+             & (lon <= 180.0) & (lon >= -180.0))
+    types = _SIX[np.frombuffer(payloads, np.uint8)[::28]]  # "B" is 18
+    return (mmsi.tolist(), _with_none(status, b | (status == 15)),
+            _with_none(speed / 10.0, np.isin(speed, _NA_SPEED_RAW)), lon.tolist(),
+            lat.tolist(), _with_none(course / 10.0, course >= 3600),
+            _with_none(heading, heading >= 360), types.tolist(), plain.tolist())
