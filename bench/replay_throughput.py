@@ -1,6 +1,7 @@
 """Benchmark: ``mda replay`` throughput as a ratio to bare pyais decoding of the same lines.
 
 Run by hand (never gates CI):  .venv/bin/python bench/replay_throughput.py [--repeat N]
+                                [--stages] [--per-detector]
 
 For each input, in one run of this script (the machine is shared and noisy, so only ratios
 measured side by side mean anything):
@@ -16,6 +17,8 @@ measured side by side mean anything):
 repeats, microseconds per line), beside bare pyais's CPU time: ``decode`` (the NMEA decoder
 alone over the file's lines), ``runner`` (the whole run with every detector off, less decode:
 the last ingest step, ordering, release) and ``detectors`` (every detector on, less off).
+``--per-detector`` adds each detector's own cost: the run with it alone on, less the run with
+every detector off (CPU, microseconds per line).
 
 Inputs: the AISHub 3-minute capture (no timestamps) from the shared data, and a timestamped
 input of at least 500k lines: a seeded synthetic tag-block file the script writes once to
@@ -103,6 +106,25 @@ def stages(path: Path) -> dict[str, float]:
     return out
 
 
+def per_detector(path: Path) -> dict[str, float]:
+    """CPU seconds of the run with every detector off, and with each detector alone on."""
+    from dataclasses import replace
+
+    from ingest.sources import Source
+    from mda.runner import EmbeddedRunner
+    from mda.settings import preset_settings
+
+    full = preset_settings()
+    out: dict[str, float] = {}
+    for only in ["", *full.detectors]:
+        settings = replace(full, detectors={
+            k: replace(v, enabled=v.enabled and k == only) for k, v in full.detectors.items()})
+        t0 = time.process_time()
+        EmbeddedRunner(settings).run([Source.open(str(path))])
+        out[only or "off"] = time.process_time() - t0
+    return out
+
+
 def mda_command(path: Path) -> float:
     exe = REPO / ".venv" / "bin" / "mda"
     t0 = time.perf_counter()
@@ -147,11 +169,15 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="best of N runs (default 3)")
     ap.add_argument("--stages", action="store_true",
                     help="also where mda's time goes: decode, runner, detectors (us per line)")
+    ap.add_argument("--per-detector", action="store_true",
+                    help="also each detector's own cost: the run with it alone on, less the run "
+                         "with all off (us per line)")
     args = ap.parse_args()
     inputs = [SHARED / "nmea" / "aishub_3min_global_gpsd-contrib.nmea.gz", synthetic_input()]
     print(f"{'input':40} {'lines':>8} {'pyais msg/s':>12} {'mda msg/s':>10} "
           f"{'ratio':>6} {'command s':>10} {'ratio':>6}")
     split: dict[str, dict[str, float]] = {}
+    each: dict[str, dict[str, float]] = {}
     for path in inputs:
         nlines = len(read_lines(path))
         best_p = best_m = best_c = float("inf")
@@ -166,6 +192,11 @@ def main() -> None:
                 best = split.setdefault(path.name, got)
                 for k, v in got.items():
                     best[k] = min(best[k], v)
+            if args.per_detector:
+                got = per_detector(path)
+                best = each.setdefault(path.name, got)
+                for k, v in got.items():
+                    best[k] = min(best[k], v)
         print(f"{path.name[:40]:40} {nlines:>8,} {n_p / best_p:>12,.0f} {n_m / best_m:>10,.0f} "
               f"{best_p / best_m:>6.2f} {best_c:>10.2f} {best_p / best_c:>6.2f}")
     print("ratio = bare pyais time / mda time on the same lines (1.00 = as fast as bare "
@@ -178,6 +209,16 @@ def main() -> None:
             per = 1e6 / len(read_lines(path))
             print(f"{path.name[:40]:40} {b['pyais'] * per:>8.2f} {b['decode'] * per:>8.2f} "
                   f"{(b['off'] - b['decode']) * per:>8.2f} {(b['on'] - b['off']) * per:>10.2f}")
+
+    if each:
+        names = [k for k in next(iter(each.values())) if k != "off"]
+        print(f"\n{'us per line (CPU), each detector alone':40} "
+              + " ".join(f"{n[:11]:>11}" for n in names))
+        for path in inputs:
+            b = each[path.name]
+            per = 1e6 / len(read_lines(path))
+            print(f"{path.name[:40]:40} "
+                  + " ".join(f"{(b[n] - b['off']) * per:>11.2f}" for n in names))
 
 
 if __name__ == "__main__":
