@@ -46,6 +46,9 @@ Decoded = tuple[Record, float | None, Lines]
 _HEX = {f"{i:02X}".encode(): i for i in range(256)} | {f"{i:02x}".encode(): i for i in range(256)}
 _DIGIT = {str(i).encode(): i for i in range(10)}
 _POSITION_TYPES = frozenset({1, 2, 3, 18, 19, 27})
+# ITU-R M.1371 message types ingest keeps nothing of (base stations, binary and safety
+# messages, ...): counted, not decoded. Types 0 and 28-63 are not AIS types: pyais says so.
+_UNUSED_TYPES = frozenset(range(1, 28)) - _POSITION_TYPES - {5, 24}
 _MIN_BITS = {1: 168, 2: 168, 3: 168, 18: 168, 19: 312, 27: 96, 5: 420, 24: 160}
 _NA_SPEED = {102.3, 63.0, 51.2}  # not available (102.3), and transponder noise values (GFW)
 # The commonest line of all: one single-part sentence, alone or after one tag block, carrying
@@ -473,6 +476,12 @@ class NmeaDecoder:
             stats.by_type[msg_type] += 1
             self._position(fields or position_168(payload, fill, msg_type), msg_type, ts,
                            station, lines, arrived)
+            return
+        if msg_type in _UNUSED_TYPES:
+            # A message ingest keeps nothing of (base station, binary, safety, ...): counted
+            # by type, not decoded into an object nobody reads.
+            stats.messages_decoded += 1
+            stats.by_type[msg_type] += 1
             return
         try:
             msg: Any = MSG_CLASS[msg_type].from_vector(bit_vector(payload, fill))

@@ -171,3 +171,24 @@ def test_batch_lines_equal_line_by_line_on_edge_values(
     want = _decode(lines, 0)
     assert _decode(lines, 7) == want
     assert _decode(lines, 64) == want
+
+
+def test_types_ingest_keeps_nothing_of_are_counted_not_decoded(monkeypatch: Any) -> None:
+    """A base station report (type 4) is counted by type without pyais building its object;
+    a static report (type 5) is still decoded; an unknown type (63) is still undecodable."""
+    from pyais import encode_dict
+
+    def refuse(*_: object) -> None:
+        raise AssertionError("decoded a type 4 message")
+
+    monkeypatch.setattr(MSG_CLASS[4], "from_vector", classmethod(refuse))
+    sentences: list[str] = [
+        *encode_dict({"msg_type": 4, "mmsi": 230_000_000, "lon": 24.0, "lat": 60.0}),
+        *encode_dict({"msg_type": 5, "mmsi": 366_123_456, "shipname": "TEST"})]
+    lines = [s.encode() for s in sentences] + [_line(b"wa?NCnmBsOug?G?Vgm?4?w0" + b"0" * 5, None)]
+    records, rejects, stats = _decode(lines, 0)
+    assert isinstance(stats, IngestStats) and isinstance(records, list)
+    assert stats.message_types == {4: 1, 5: 1}
+    assert [type(r[0]).__name__ for r in records] == ["VesselStatic"]
+    assert isinstance(rejects, list)
+    assert [r.reason for r in rejects] == ["undecodable"]
