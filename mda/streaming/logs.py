@@ -17,7 +17,7 @@ from collections.abc import Callable
 class Backoff(logging.Filter):
     def __init__(self, first_s: float = 1.0, max_s: float = 60.0,
                  clock: Callable[[], float] = time.monotonic,
-                 prefixes: tuple[str, ...] = ("aiokafka", "kafka")) -> None:
+                 prefixes: tuple[str, ...] = ("aiokafka", "kafka", "mda.producer")) -> None:
         super().__init__()
         self.prefixes = prefixes
         self.first_s = first_s

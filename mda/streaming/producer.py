@@ -1,178 +1,171 @@
-"""A batching Kafka producer for the ingest: a synchronous ``send`` in front of aiokafka's batch
-API, running on an event loop in a thread of its own.
+"""The ingest's Kafka producer: a synchronous ``send`` in front of confluent-kafka's
+``Producer`` (librdkafka).
 
-kafka-python's ``send`` cost 41-81 us per record on the 2-core test machine (its future,
-partitioner and accumulator per record; two runs, different loads); appending a record to an
-aiokafka ``BatchBuilder`` and sending whole batches cost 13-14 us (measured side by side,
+Why librdkafka: its batching, gzip compression and network I/O run on threads of its own in C,
+without Python's GIL, so on the 2-core test machine they run beside the ingest's decoding
+instead of taking turns with it. A ``send`` is one ``produce`` call into librdkafka's queue
+(the earlier aiokafka batch-API producer cost about 14 us per record in the caller's thread,
 ``bench/streaming_profile.py``).
-Records stay one per Kafka message, with their keys and explicit partitions; the producer is
-``acks=all`` and idempotent (batches are never expired: retried until the broker takes them,
-in order), gzip-compressed.
 
-``send`` appends to a buffer; the buffer goes to the loop thread when it holds ``chunk``
-records, and every ``linger_ms`` in any case (a paced or live ingest sends as it goes). One
-task sends the chunks in order, so records of a partition keep their order. At most
-``max_chunks`` chunks wait, then ``send`` blocks (memory stays bounded while the broker is
-away). A failed delivery is raised by the next ``send`` or ``flush``.
+Records stay one per Kafka message, with their keys and explicit partitions. The producer is
+``acks=all`` and idempotent (``enable.idempotence``: librdkafka retries, in order and without
+duplicates, until ``delivery_timeout_ms``; a broker restart delays messages but neither loses,
+duplicates nor reorders them), gzip-compressed, batched for ``linger_ms``.
+
+Backpressure: librdkafka's queue holds at most ``queue_max`` records; when it is full (the
+broker is away or slower than the ingest) ``send`` serves librdkafka's callbacks and waits until
+there is room (``BufferError`` is never passed on; memory stays bounded).
+
+Errors are never lost: a record that could not be delivered (after the timeout, or refused by
+the broker) is reported by librdkafka's delivery callback, which is asked to report failures
+only; the first failure is raised by the next ``send`` or ``flush`` as :class:`DeliveryError`.
+librdkafka's own log lines and client errors go to the ``mda.producer`` logger.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
+import logging
 import time
-from concurrent.futures import Future
 from typing import Any
 
-Record = tuple[str, int, bytes | None, bytes]  # topic, partition, key, value
+log = logging.getLogger("mda.producer")
+
+
+def key_partition(key: bytes, partitions: int) -> int:
+    """The partition Kafka's default partitioner (murmur2 of the key, as the Java client and
+    kafka-python do) gives ``key``."""
+    from kafka.partitioner.default import murmur2
+
+    return int(murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+class DeliveryError(RuntimeError):
+    """A record the broker did not take (raised by the send or flush after it failed)."""
 
 
 class BatchProducer:
     def __init__(self, bootstrap_servers: str, client_id: str = "mda-ingest",
                  linger_ms: int = 20, compression: str | None = "gzip",
-                 chunk: int = 4000, max_chunks: int = 8,
-                 request_timeout_ms: int = 600_000) -> None:
-        self.linger_s = linger_ms / 1000.0
-        self.chunk = chunk
-        self._buf: list[Record] = []
-        self._lock = threading.Lock()
-        self._room = threading.Semaphore(max_chunks)
-        self._error: BaseException | None = None
-        self._last = time.monotonic()
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="mda-producer",
-                                        daemon=True)
-        self._thread.start()
-        # chunks (records, whether they hold a place in ``_room``) and flush markers
-        self._queue: asyncio.Queue[tuple[list[Record], bool] | Future[None]] | None = None
-        self._tasks: list[asyncio.Task[None]] = []
-        config = {"bootstrap_servers": bootstrap_servers, "client_id": client_id,
-                  "acks": "all", "enable_idempotence": True, "linger_ms": linger_ms,
-                  "max_batch_size": 512 * 1024, "compression_type": compression,
-                  "request_timeout_ms": request_timeout_ms, "retry_backoff_ms": 200}
-        self._producer: Any = self._call(self._start(config))
+                 queue_max: int = 200_000, delivery_timeout_ms: int = 600_000,
+                 poll_every_s: float = 0.1) -> None:
+        from confluent_kafka import Producer
 
-    # -- the caller's thread ---------------------------------------------------------------
-    def send(self, topic: str, partition: int, key: bytes | None, value: bytes) -> None:
-        with self._lock:
-            self._buf.append((topic, partition, key, value))
-            full = len(self._buf) >= self.chunk
-        if full:
-            self._handoff()
+        self._error: DeliveryError | None = None
+        self.failed = 0  # records not delivered (each reported; the first raised)
+        self._poll_every_s = poll_every_s
+        self._next_poll = time.monotonic() + poll_every_s
+        self._producer = Producer({
+            "bootstrap.servers": bootstrap_servers, "client.id": client_id,
+            "acks": "all", "enable.idempotence": True,
+            "linger.ms": linger_ms, "compression.type": compression or "none",
+            "message.timeout.ms": delivery_timeout_ms,
+            "queue.buffering.max.messages": queue_max,
+            "queue.buffering.max.kbytes": 256 * 1024,
+            "retry.backoff.ms": 200, "reconnect.backoff.max.ms": 5000,
+            "delivery.report.only.error": True, "on_delivery": self._delivered,
+            "error_cb": self._client_error, "logger": log,
+            "log.connection.close": False,
+        })
+        self._produce = self._producer.produce
+        self._poll = self._producer.poll
 
-    def flush(self) -> None:
-        """Every record sent so far delivered (acknowledged by all replicas)."""
-        if self._buf:
-            self._handoff()
-        done: Future[None] = Future()
-        self._loop.call_soon_threadsafe(self._put, done)
-        done.result()
-        self._raise()
-
-    def close(self) -> None:
+    def send(self, topic: str, partition: int, key: bytes | None, value: bytes,
+             headers: list[tuple[str, str | bytes | None]] | None = None) -> None:
+        """Queue one record (waiting for room while librdkafka's queue is full); raises the
+        first delivery failure not raised yet."""
+        if self._error is not None:
+            self._raise()
         try:
-            self.flush()
-        finally:
-            self._call(self._stop())
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=10)
+            if headers is None:
+                self._produce(topic, value, key, partition)
+            else:
+                self._produce(topic, value, key, partition, headers=headers)
+        except BufferError:
+            self._wait_for_room(topic, partition, key, value, headers)
+        if time.monotonic() >= self._next_poll:
+            self._poll(0)  # the delivery failures and client errors, if any
+            self._next_poll = time.monotonic() + self._poll_every_s
 
-    def _handoff(self) -> None:
-        """The buffer to the sender task (waiting for room first). Chunks are scheduled on
-        the loop under the lock, so they reach the queue in the order they were cut."""
+    def _wait_for_room(self, topic: str, partition: int, key: bytes | None, value: bytes,
+                       headers: list[tuple[str, str | bytes | None]] | None) -> None:
+        while True:
+            self._poll(0.05)
+            if self._error is not None:
+                self._raise()
+            try:
+                if headers is None:
+                    self._produce(topic, value, key, partition)
+                else:
+                    self._produce(topic, value, key, partition, headers=headers)
+                return
+            except BufferError:
+                continue
+
+    def pending(self) -> int:
+        """Records queued and not yet acknowledged."""
+        return len(self._producer)
+
+    def flush(self, timeout_s: float | None = None) -> bool:
+        """Every record sent so far delivered (acknowledged by all replicas), then the first
+        delivery failure raised if there was one. With ``timeout_s``: False if records are
+        still pending then."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while True:
+            step = 0.5 if deadline is None else min(0.5, max(0.0, deadline - time.monotonic()))
+            left = self._producer.flush(step)
+            if left == 0 or (deadline is not None and time.monotonic() >= deadline):
+                break
         self._raise()
-        self._room.acquire()
-        with self._lock:
-            buf, self._buf = self._buf, []
-            self._last = time.monotonic()
-            if buf:
-                self._loop.call_soon_threadsafe(self._put, (buf, True))
-        if not buf:
-            self._room.release()
+        return left == 0
+
+    async def drain(self, every_s: float = 0.005) -> None:
+        """:meth:`flush` for an event loop: waits (without blocking the loop, so it can be
+        cancelled, e.g. by a stop deadline) until every record sent so far is delivered, then
+        raises the first delivery failure if there was one."""
+        producer = self._producer
+        while len(producer):
+            producer.poll(0)
+            await asyncio.sleep(every_s)
+        producer.poll(0)
+        self._raise()
+
+    def abandon(self, timeout_s: float) -> int:
+        """Close, waiting at most ``timeout_s`` for what is pending; how many records were
+        not delivered (dropped from librdkafka's queue: for a caller that sends them again
+        after a restart, as a worker's successor does from its checkpoint)."""
+        left = self._producer.flush(timeout_s)
+        if left:
+            self._producer.purge()
+        self._producer.close()
+        return int(left)
+
+    def close(self, timeout_s: float | None = None) -> None:
+        try:
+            self.flush(timeout_s)
+        finally:
+            self._producer.close()
 
     def _raise(self) -> None:
         if self._error is not None:
             err, self._error = self._error, None
             raise err
 
-    def _call(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+    # -- librdkafka's callbacks (run inside poll/flush, in the caller's thread) -------------
+    def _delivered(self, err: Any, msg: Any) -> None:
+        if err is None:
+            return
+        self.failed += 1
+        log.error("record not delivered to %s[%s]: %s", msg.topic(), msg.partition(), err)
+        if self._error is None:
+            self._error = DeliveryError(
+                f"{self.failed} record(s) not delivered; first to {msg.topic()}"
+                f"[{msg.partition()}]: {err}")
 
-    # -- the loop thread -------------------------------------------------------------------
-    async def _start(self, config: dict[str, Any]) -> Any:
-        from aiokafka import AIOKafkaProducer
-
-        producer = AIOKafkaProducer(**config)
-        await producer.start()
-        self._queue = asyncio.Queue()
-        loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._sender(producer)), loop.create_task(self._linger())]
-        return producer
-
-    async def _stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self._producer.stop()
-
-    def _put(self, item: tuple[list[Record], bool] | Future[None]) -> None:
-        assert self._queue is not None
-        self._queue.put_nowait(item)
-
-    async def _linger(self) -> None:
-        """Every ``linger_ms``: what waited that long in the buffer goes out."""
-        while True:
-            await asyncio.sleep(self.linger_s)
-            if self._buf and time.monotonic() - self._last >= self.linger_s:
-                with self._lock:
-                    buf, self._buf = self._buf, []
-                    self._last = time.monotonic()
-                    if buf:
-                        self._loop.call_soon(self._put, (buf, False))
-
-    async def _sender(self, producer: Any) -> None:
-        assert self._queue is not None
-        inflight: list[asyncio.Future[Any]] = []
-        while True:
-            item = await self._queue.get()
-            if isinstance(item, Future):
-                try:
-                    for f in inflight:
-                        await f
-                except Exception as exc:
-                    self._error = exc
-                inflight.clear()
-                item.set_result(None)
-                continue
-            records, counted = item
-            try:
-                inflight.extend(await self._send_chunk(producer, records))
-            except Exception as exc:
-                self._error = exc
-            finally:
-                if counted:
-                    self._room.release()
-            inflight = [f for f in inflight if not f.done() or self._check(f)]
-
-    def _check(self, f: asyncio.Future[Any]) -> bool:
-        if f.exception() is not None:
-            self._error = f.exception()
-        return False
-
-    @staticmethod
-    async def _send_chunk(producer: Any, records: list[Record]) -> list[asyncio.Future[Any]]:
-        batches: dict[tuple[str, int], Any] = {}
-        out: list[asyncio.Future[Any]] = []
-        for topic, partition, key, value in records:
-            b = batches.get((topic, partition))
-            if b is None:
-                b = batches[(topic, partition)] = producer.create_batch()
-            if b.append(key=key, value=value, timestamp=None) is None:
-                b.close()
-                out.append(await producer.send_batch(b, topic, partition=partition))
-                b = batches[(topic, partition)] = producer.create_batch()
-                b.append(key=key, value=value, timestamp=None)
-        for (topic, partition), b in batches.items():
-            b.close()
-            out.append(await producer.send_batch(b, topic, partition=partition))
-        return out
+    def _client_error(self, err: Any) -> None:
+        if err.fatal():  # the idempotent producer cannot go on (ordering would break)
+            log.error("producer fatal error: %s", err)
+            if self._error is None:
+                self._error = DeliveryError(f"producer fatal error: {err}")
+        else:
+            log.warning("producer: %s", err)

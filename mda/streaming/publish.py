@@ -17,12 +17,12 @@ the same :class:`mda.live.LiveFeed` as ``mda live`` and ``mda serve``, so untime
 stamped with their arrival time and, when the feed is quiet, the watermark moves on with the
 wall clock; its ticks reach the workers, whose dark-vessel timers follow them.
 
-The producer (``mda.streaming.producer.BatchProducer``, aiokafka's batch API on a thread of
-its own): one record per message keyed by MMSI, batched (``[kafka] linger_ms``, 512 KiB
-batches), gzip-compressed, ``acks=all``, idempotent, retried until the broker takes them, so
-a broker restart delays messages but neither loses, duplicates nor reorders them. The
-partition of each MMSI is computed once (murmur2 of the key, as Kafka's default partitioner
-does).
+The producer (``mda.streaming.producer.BatchProducer``, confluent-kafka's librdkafka, whose
+batching, compression and I/O run on its own threads): one record per message keyed by MMSI,
+batched (``[kafka] linger_ms``), gzip-compressed, ``acks=all``, idempotent, retried until the
+broker takes them, so a broker restart delays messages but neither loses, duplicates nor
+reorders them; a record the broker never took is raised, not dropped. The partition of each
+MMSI is computed once (murmur2 of the key, as Kafka's default partitioner does).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from mda.records import Alert, PositionReport, VesselStatic
 from mda.runner import EmbeddedRunner, Summary
 from mda.settings import Settings, preset_settings
 from mda.streaming import codec
+from mda.streaming.producer import BatchProducer, key_partition
 from mda.streaming.topics import Topics
 
 if TYPE_CHECKING:
@@ -54,8 +55,6 @@ class KafkaPublisher:
                  tick_every_s: float = 60.0, speed: float | None = None,
                  sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        from mda.streaming.producer import BatchProducer
-
         self.topics = topics
         self.tick_every_s = tick_every_s
         self.speed = speed
@@ -101,7 +100,7 @@ class KafkaPublisher:
         kp = self._keyed.get(mmsi)
         if kp is None:
             key = str(mmsi).encode()
-            kp = self._keyed[mmsi] = (key, _murmur_partition(key, self.partitions))
+            kp = self._keyed[mmsi] = (key, key_partition(key, self.partitions))
         return kp
 
     def _down(self, t: float) -> dict[str, tuple[str, float]] | None:
@@ -112,7 +111,7 @@ class KafkaPublisher:
 
     def _alert(self, a: Alert) -> None:
         key = a.alert_id.encode()
-        self.producer.send(self.topics.alerts, _murmur_partition(key, self.partitions), key,
+        self.producer.send(self.topics.alerts, key_partition(key, self.partitions), key,
                            a.to_json().encode())
         self.sent["alerts"] += 1
 
@@ -172,9 +171,3 @@ class KafkaPublisher:
 
     def close(self) -> None:
         self.producer.close()
-
-
-def _murmur_partition(key: bytes, partitions: int) -> int:
-    from kafka.partitioner.default import murmur2
-
-    return int(murmur2(key) & 0x7FFFFFFF) % partitions
