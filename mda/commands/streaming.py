@@ -99,8 +99,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     _bootstrap_arg(w)
     add_detection_args(w)
     w.add_argument("--app-id", default="mda-worker", help="consumer group / app id")
-    w.add_argument("--data-dir", metavar="DIR", help="(ignored; state is kept in the "
-                   "PREFIX.state topic)")
     w.add_argument("--loglevel", default="info", choices=["error", "warn", "info", "debug"],
                    help="log level on stderr (default info: a metrics line every 10 s)")
     w.add_argument("--checkpoint-every", type=float, metavar="SECONDS",

@@ -50,6 +50,7 @@ from mda.geography import Geography
 from mda.records import NAV_AT_ANCHOR, NAV_MOORED, Alert
 from mda.settings import Settings
 from mda.streaming import codec, state
+from mda.streaming.producer import key_partition
 from mda.streaming.topics import Topics
 
 log = logging.getLogger("mda.worker")
@@ -151,8 +152,10 @@ class Worker:
         self._stop.set()
 
     async def run(self) -> None:
-        from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+        from aiokafka import AIOKafkaConsumer
         from aiokafka.abc import ConsumerRebalanceListener
+
+        from mda.streaming.producer import BatchProducer
 
         worker = self
 
@@ -163,18 +166,16 @@ class Worker:
             async def on_partitions_assigned(self, assigned: Any) -> None:
                 await worker._assigned(assigned)
 
-        self.producer = AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap, client_id=f"{self.app_id}-out", acks="all",
-            linger_ms=20, max_batch_size=512 * 1024, compression_type="gzip",
-            enable_idempotence=True, request_timeout_ms=30_000, retry_backoff_ms=500)
+        # cells records, alerts and checkpoints: librdkafka (acks=all, idempotent), whose
+        # sends are one C call each and whose I/O and compression run off the event loop
+        self.producer = BatchProducer(self.bootstrap, client_id=f"{self.app_id}-out",
+                                      linger_ms=20, delivery_timeout_ms=120_000)
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap, group_id=self.app_id,
             client_id=f"{self.app_id}-in", enable_auto_commit=False,
             auto_offset_reset="earliest", max_partition_fetch_bytes=4 * 1024 * 1024,
             fetch_max_wait_ms=100, retry_backoff_ms=500, session_timeout_ms=10_000,
             heartbeat_interval_ms=2_000)
-        if not await self._start(self.producer, "producer"):
-            return
         if not await self._start(self.consumer, "consumer"):
             await self._close()
             return
@@ -210,7 +211,7 @@ class Worker:
         while not stop.is_set():
             batches = await getmany(timeout_ms=200, max_records=self.batch)
             for tp, msgs in batches.items():
-                await self._apply(tp.topic, tp.partition, msgs)
+                self._apply(tp.topic, tp.partition, msgs)
             now = self._clock()
             if now >= next_ckpt:
                 t_ckpt = self._clock()
@@ -235,11 +236,15 @@ class Worker:
     async def _close(self, deadline: float | None = None) -> None:
         if deadline is None:
             deadline = self._clock() + self.stop_grace_s
-        for client in (self.consumer, self.producer):
-            if client is None:
-                continue
+        if self.consumer is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(client.stop(), max(0.1, deadline - self._clock()))
+                await asyncio.wait_for(self.consumer.stop(), max(0.1, deadline - self._clock()))
+        if self.producer is not None:
+            left = self.producer.abandon(max(0.1, deadline - self._clock()))
+            if left:
+                log.warning("stopped with %d records not delivered (broker unreachable); they "
+                            "are after the last checkpoint, so the next worker sends them "
+                            "again", left)
 
     # -- rebalancing -----------------------------------------------------------------------
     async def _revoked(self, revoked: Any) -> None:
@@ -328,8 +333,7 @@ class Worker:
         keys = [k for k in self._changed if only_keys is None or k in only_keys]
         if not keys:
             return
-        await self.producer.flush()
-        futures = []
+        await self.producer.drain()
         for key in keys:
             st = self.states.get(key)
             if st is None:
@@ -340,10 +344,8 @@ class Worker:
             self.state_bytes[key] = len(blob)
             for k, v in state.records(self._name(*key), blob, st.offset, st.generation,
                                       seconds):
-                futures.append(await self.producer.send(self.topics.state, value=v,
-                                                        key=k.encode(), partition=0))
-        for f in futures:
-            await f
+                self.producer.send(self.topics.state, 0, k.encode(), v)
+        await self.producer.drain()
         self.checkpoints += 1
         offsets = {}
         for role, p in keys:
@@ -375,7 +377,7 @@ class Worker:
                 "checkpoints": self.checkpoints}
 
     # -- applying records ------------------------------------------------------------------
-    async def _apply(self, topic: str, partition: int, msgs: list[Any]) -> None:
+    def _apply(self, topic: str, partition: int, msgs: list[Any]) -> None:
         role = self._role(topic)
         key = (role, partition)
         st = self.states.get(key)
@@ -388,15 +390,18 @@ class Worker:
                 self.consumer.seek(tp, msgs[0].offset)
             return
         if role == "vessels":
-            await self._vessels(st, partition, msgs)
+            self._vessels(st, partition, msgs)
         else:
             self._cells(st, msgs)
         self.applied += len(msgs)
         self._changed.add(key)
         if self._pending:
-            await self._send_alerts(partition if role == "cells" else None)
+            self._send_alerts(partition if role == "cells" else None)
 
-    async def _vessels(self, st: PartitionState, tp: int, msgs: list[Any]) -> None:
+    def _vessels(self, st: PartitionState, tp: int, msgs: list[Any]) -> None:
+        """A fetched batch of one positions partition, in offset order. Consecutive positions
+        go to the detectors in one ``step_many`` call and one ``advance`` (as a replay's
+        release does); a static, a tick or a late position first applies the run before it."""
         det = st.detection
         send = self.producer.send
         cells_topic = self.topics.cells
@@ -406,6 +411,8 @@ class Worker:
         slow = st.slow
         src = str(tp).encode()
         decode = codec.decode
+        position_of = codec.position_of
+        run: list[tuple[float, Any]] = []
         for msg in msgs:
             if msg.offset <= st.offset:
                 continue  # applied before the checkpoint this partition resumed from
@@ -413,24 +420,28 @@ class Worker:
             value = msg.value
             try:
                 obj = decode(value)
-            except ValueError:
-                log.warning("skipped a record that is not an mda record at %s:%d:%d",
-                            self.topics.positions, tp, msg.offset)
+                kind = obj["k"]
+                if kind == "p":
+                    t = obj["t"]
+                    rec = None if t is None else position_of(obj)
+            except (ValueError, KeyError, TypeError) as exc:
+                log.warning("skipped a record that is not an mda record at %s:%d:%d (%s)",
+                            self.topics.positions, tp, msg.offset, exc)
                 continue
-            kind = obj["k"]
             if kind == "p":
-                t = obj["t"]
-                if t is None:
+                if rec is None:
                     continue  # untimed: kept out of time-based detection (as in replay)
-                rec = codec.position_of(obj)
                 if t < st.watermark:
                     # behind a tick (the ingest publishes in order, so only after a replay
                     # of the topic by hand): too late for the ordered steps, as in replay
+                    if run:
+                        det.step_many(run)
+                        det.advance(run[-1][0])
+                        run = []
                     self.late += 1
                     det.late(rec, t)
                     continue
-                det.step(rec, t)
-                det.advance(t)
+                run.append((t, rec))
                 mmsi = rec.mmsi
                 is_slow = ((rec.sog_kn is None or rec.sog_kn <= slow_kn)
                            and rec.nav_status not in (NAV_MOORED, NAV_AT_ANCHOR))
@@ -443,17 +454,31 @@ class Worker:
                     headers = _origin(src, msg.offset)
                     for p in {cell_partition(c, parts)
                               for c in cells_near(rec.lat, rec.lon, margin)}:
-                        await send(cells_topic, value=value, key=k, partition=p,
-                                   headers=headers)
-            elif kind == "s":
-                det.static(codec.static_of(obj))
+                        send(cells_topic, p, k, value, headers)
+                continue
+            if run:
+                det.step_many(run)
+                det.advance(run[-1][0])
+                run = []
+            if kind == "s":
+                try:
+                    static = codec.static_of(obj)
+                except (ValueError, KeyError, TypeError) as exc:
+                    log.warning("skipped a static record it cannot read at %s:%d:%d (%s)",
+                                self.topics.positions, tp, msg.offset, exc)
+                    continue
+                det.static(static)
                 headers = _origin(src, msg.offset)
                 for p in range(parts):
-                    await send(cells_topic, value=value, key=msg.key, partition=p,
-                               headers=headers)
-            else:
-                t = float(obj["t"])
-                down = codec.down_of(obj)
+                    send(cells_topic, p, msg.key, value, headers)
+            elif kind == "t":
+                try:
+                    t = float(obj["t"])
+                    down = codec.down_of(obj)
+                except (ValueError, KeyError, TypeError, IndexError) as exc:
+                    log.warning("skipped a tick it cannot read at %s:%d:%d (%s)",
+                                self.topics.positions, tp, msg.offset, exc)
+                    continue
                 if down is not None:
                     det.follow_feeds(down)  # the ingest hears the whole feed; we, a share
                 if t > st.watermark:
@@ -463,8 +488,13 @@ class Worker:
                 tick = codec.encode_tick(t, source=tp)
                 headers = _origin(src, msg.offset)
                 for p in range(parts):
-                    await send(cells_topic, value=tick, key=b"tick", partition=p,
-                               headers=headers)
+                    send(cells_topic, p, b"tick", tick, headers)
+            else:
+                log.warning("skipped a record of kind %r at %s:%d:%d (not a position, static "
+                            "or tick)", kind, self.topics.positions, tp, msg.offset)
+        if run:
+            det.step_many(run)
+            det.advance(run[-1][0])
 
     def _cells(self, st: PartitionState, msgs: list[Any]) -> None:
         buf = st.buffer
@@ -519,7 +549,7 @@ class Worker:
             st.evicted_at = watermark
             st.detection.evict(watermark - after)
 
-    async def _send_alerts(self, owner: int | None) -> None:
+    def _send_alerts(self, owner: int | None) -> None:
         alerts, self._pending[:] = list(self._pending), []
         send = self.producer.send
         for a in alerts:
@@ -528,7 +558,9 @@ class Worker:
                                 a.evidence.get("first_lon", a.lon))
                 if cell_partition(where, self.topics.partitions) != owner:
                     continue  # another partition owns this pair
-            await send(self.topics.alerts, key=a.alert_id.encode(), value=a.to_json().encode())
+            key = a.alert_id.encode()
+            send(self.topics.alerts, key_partition(key, self.topics.partitions), key,
+                 a.to_json().encode())
 
 
 async def status(bootstrap_servers: str, topics: Topics, app_id: str) -> dict[str, Any]:

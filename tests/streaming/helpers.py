@@ -27,12 +27,12 @@ def mda(*args: str, env: dict[str, str] | None = None, timeout: float = 300
                           env={**os.environ, **(env or {})})
 
 
-def start_worker(bootstrap: str, topic_prefix: str, app_id: str, data_dir: Path,
-                 log: Path, *extra: str) -> subprocess.Popen[bytes]:
+def start_worker(bootstrap: str, topic_prefix: str, app_id: str, log: Path,
+                 *extra: str) -> subprocess.Popen[bytes]:
     with open(log, "ab") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "mda.cli", "worker", "--bootstrap", bootstrap,
-             "--topic-prefix", topic_prefix, "--app-id", app_id, "--data-dir", str(data_dir),
+             "--topic-prefix", topic_prefix, "--app-id", app_id,
              "--no-shore", *extra],
             cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 

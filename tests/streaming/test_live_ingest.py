@@ -47,7 +47,7 @@ def _through_kafka(kafka: LocalKafka, tmp_path: Path, shared: Path, config: Path
     finally:
         pub.close()
     log = tmp_path / f"{p}.log"
-    worker = start_worker(kafka.bootstrap, p, f"{p}-w", tmp_path / p, log, "--config",
+    worker = start_worker(kafka.bootstrap, p, f"{p}-w", log, "--config",
                           str(config), "--checkpoint-every", "1")
 
     def lag() -> int:

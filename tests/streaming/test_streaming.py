@@ -59,7 +59,7 @@ def test_ingest_and_one_worker_agree_with_replay(kafka: LocalKafka, tmp_path: Pa
     out = mda("ingest", str(SAMPLE), "--bootstrap", kafka.bootstrap, "--topic-prefix", p)
     assert out.returncode == 0, out.stderr
     assert "published 1,698 positions" in out.stdout
-    worker = start_worker(kafka.bootstrap, p, f"{p}-w", tmp_path / "w1", tmp_path / "w1.log",
+    worker = start_worker(kafka.bootstrap, p, f"{p}-w", tmp_path / "w1.log",
                           "--ports", ports(shared))
     try:
         assert wait_for(lambda: final_alerts(kafka.bootstrap, p) == want), (
@@ -80,8 +80,8 @@ def test_two_workers_with_rendezvous_agree_with_replay(kafka: LocalKafka, tmp_pa
     assert "rendezvous" in {k for k, _ in want.values()}
     assert mda("ingest", str(scenario), "--bootstrap", kafka.bootstrap, "--topic-prefix", p,
                "--no-shore").returncode == 0
-    workers = [start_worker(kafka.bootstrap, p, f"{p}-w", tmp_path / f"w{i}",
-                            tmp_path / f"w{i}.log", "--ports", ports(shared))
+    workers = [start_worker(kafka.bootstrap, p, f"{p}-w", tmp_path / f"w{i}.log",
+                            "--ports", ports(shared))
                for i in range(2)]
     try:
         assert wait_for(lambda: final_alerts(kafka.bootstrap, p) == want, timeout_s=360), (
@@ -97,13 +97,13 @@ def test_a_killed_worker_restarts_without_losing_or_duplicating_alerts(
     want = embedded(scenario, ports(shared))
     assert mda("ingest", str(scenario), "--bootstrap", kafka.bootstrap, "--topic-prefix", p,
                "--no-shore").returncode == 0
-    worker = start_worker(kafka.bootstrap, p, f"{p}-w", tmp_path / "w", tmp_path / "w.log",
+    worker = start_worker(kafka.bootstrap, p, f"{p}-w", tmp_path / "w.log",
                           "--ports", ports(shared))
     try:
         assert wait_for(lambda: len(final_alerts(kafka.bootstrap, p)) >= 5, every_s=0.5)
     finally:
         stop(worker, kill=True)  # mid-stream, no goodbye
-    worker = start_worker(kafka.bootstrap, p, f"{p}-w", tmp_path / "w", tmp_path / "w.log",
+    worker = start_worker(kafka.bootstrap, p, f"{p}-w", tmp_path / "w.log",
                           "--ports", ports(shared))
     try:
         assert wait_for(lambda: final_alerts(kafka.bootstrap, p) == want, timeout_s=360), (

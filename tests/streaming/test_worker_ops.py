@@ -33,7 +33,7 @@ def ingest_and_start(kafka: LocalKafka, tmp_path: Path, *extra: str) -> tuple[
     assert mda("ingest", str(SAMPLE), "--bootstrap", kafka.bootstrap, "--topic-prefix", p,
                "--no-shore").returncode == 0
     log = tmp_path / "w.log"
-    return p, log, start_worker(kafka.bootstrap, p, f"{p}-w", tmp_path / "w", log, *extra)
+    return p, log, start_worker(kafka.bootstrap, p, f"{p}-w", log, *extra)
 
 
 def test_sigterm_stops_a_worker_within_10_s_while_the_broker_is_down(
