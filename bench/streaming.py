@@ -1,7 +1,7 @@
 """Benchmark: the streaming path against a local Kafka broker (run by hand; never in CI).
 
-  .venv/bin/python bench/streaming.py [--input FILE] [--workers 1 2] [--rate 5000]
-                                      [--vessels 10000 100000]
+  .venv/bin/python bench/streaming.py [--input FILE] [--workers 1 2] [--prefilled 1 2]
+                                      [--rate 5000] [--vessels 10000 100000]
 
 Measures, in one run on one broker (started on a free port, wiped at the end), broker, ingest
 and workers on the same cores:
@@ -14,6 +14,10 @@ and workers on the same cores:
   figure is positions per second from the start of publishing until every partition of the
   positions and cells topics is consumed (lag 0 in the workers' metrics lines, read every
   0.5 s); then whether the alerts topic holds the final alert states ``mda replay`` gives;
+* workers from a pre-filled topic, 1 and 2 workers: the input is published first, then the
+  workers start; the figure is positions per second from the first partition assignment in
+  the workers' logs until every partition is consumed (as above). The ingest does not share
+  the cores here; a second worker's join and the rebalance are counted;
 * checkpoint: time and size of one partition's per-vessel detector state at 10,000 and
   100,000 vessels (what a worker writes every ``checkpoint_every_s``), and recovery: reading
   it back from the state topic and unpickling it;
@@ -276,6 +280,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--input", type=Path)
     ap.add_argument("--workers", type=int, nargs="*", default=[1, 2])
+    ap.add_argument("--prefilled", type=int, nargs="*", default=[1, 2],
+                    help="worker counts for the run from a pre-filled topic (default 1 2)")
     ap.add_argument("--rate", type=float, default=5000.0,
                     help="positions/s of the paced latency run (default 5000; 0: skip)")
     ap.add_argument("--vessels", type=int, nargs="*", default=[10_000, 100_000])
@@ -299,7 +305,7 @@ def main() -> None:
         positions, dt = publish(bootstrap, "bi", path)
         print(f"ingest (decode + publish, acks=all, idempotent): {positions:,} positions in "
               f"{dt:.1f} s = {positions / dt:,.0f} positions/s", flush=True)
-        want = replay_alerts(path) if args.workers else {}
+        want = replay_alerts(path) if args.workers or args.prefilled else {}
         from mda.streaming.topics import Topics
         from tests.streaming.helpers import final_alerts
 
@@ -322,6 +328,26 @@ def main() -> None:
                   f"{dt:.1f} s and through every detector in {t_done - t0:.1f} s = "
                   f"{positions / (t_done - t0):,.0f} positions/s; alerts {agree} with "
                   f"mda replay ({len(want)} alerts)", flush=True)
+        for n_workers in args.prefilled:
+            # the workers alone: the topic is filled first, then the workers start; from the
+            # first partition assignment until every partition is consumed (the ingest does
+            # not share the cores meanwhile; a second worker's join and the rebalance count)
+            prefix = f"bp{n_workers}"
+            publish(bootstrap, prefix, path)
+            procs = run_workers(n_workers, bootstrap, prefix, tmp)
+            logs = [tmp / f"{prefix}-w{i}.log" for i in range(n_workers)]
+            try:
+                t_done = wait_consumed(logs)
+            finally:
+                stop(procs)
+            t0 = min(t for log in logs for t, _ in worker_lines(log, "assigned"))
+            got = final_alerts(bootstrap, prefix)
+            agree = "agree" if got == want else (
+                f"DIFFER ({len(set(got.items()) ^ set(want.items()))} of {len(want)})")
+            print(f"workers from a pre-filled topic, {n_workers} worker(s): {positions:,} "
+                  f"positions through every detector in {t_done - t0:.1f} s = "
+                  f"{positions / (t_done - t0):,.0f} positions/s; alerts {agree} with "
+                  f"mda replay", flush=True)
         for v in args.vessels:
             fig = checkpoint_figures(bootstrap, v)
             print(f"checkpoint of one partition at {v:,} vessels: {fig['seconds']:.2f} s, "
