@@ -179,6 +179,14 @@ class DetectorSet:
         self.alert_kind: dict[str, str] = {}
         self.alert_status: dict[str, str] = {}
         self.evicted = 0  # vessels dropped so far, summed over detectors
+        # A split replay (mda/split.py) runs the detectors in several processes, each on the
+        # same records, and merges their alerts in the order one process would give: every
+        # record stepped, advance and late call is an operation (``op``); with ``keys`` set,
+        # each alert emitted is keyed (op, the detector's place in the settings, sequence).
+        names = list(settings.detectors)
+        self._ranks = [names.index(det.name) for det in self.detectors]
+        self.op = 0
+        self.keys: list[tuple[int, int, int]] | None = None
 
     def _make_context(self) -> DetectorContext:
         reg = self.registry
@@ -203,6 +211,10 @@ class DetectorSet:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        if "_ranks" not in state:  # a checkpoint written before split replays
+            names = list(self.settings.detectors)
+            self._ranks = [names.index(det.name) for det in self.detectors]
+            self.op, self.keys = 0, None
 
     def attach(self, on_alert: AlertSink, geography: Geography | None = None) -> None:
         """After loading a checkpoint: the alert sink and the geography look-ups again."""
@@ -226,8 +238,10 @@ class DetectorSet:
         per batch, not once per record."""
         emit = self._emit
         anchorages = self.anchorages
-        methods = [(det, det.step, det.contact) for det in self.detectors]
+        methods = [(det, det.step, det.contact, rank)
+                   for det, rank in zip(self.detectors, self._ranks, strict=True)]
         for ts, rec in items:
+            self.op += 1
             report = type(rec) is PositionReport
             if report and anchorages is not None:
                 assert isinstance(rec, PositionReport)
@@ -235,22 +249,23 @@ class DetectorSet:
                     anchorages.observe_stationary(rec.lat, rec.lon, ts)
                 elif rec.sog_kn is not None and rec.sog_kn < _STOPPED_KN:
                     anchorages.observe_stop(rec.lat, rec.lon, rec.mmsi)
-            for det, step, contact in methods:
+            for det, step, contact, rank in methods:
                 if ts > det.next_due:
                     alerts = det.advance(ts)
                     if alerts:
-                        emit(alerts)
+                        emit(alerts, rank)
                 alerts = step(rec, ts) if report else contact(rec, ts)  # type: ignore[arg-type]
                 if alerts:
-                    emit(alerts)
+                    emit(alerts, rank)
 
     def late(self, report: PositionReport, ts: float) -> None:
         """A position behind the watermark: too late for the ordered steps, but a detector may
         still re-check with it."""
-        for det in self.detectors:
+        self.op += 1
+        for det, rank in zip(self.detectors, self._ranks, strict=True):
             alerts = det.late(report, ts)
             if alerts:
-                self._emit(alerts)
+                self._emit(alerts, rank)
 
     def follow_feeds(self, down: dict[str, tuple[str, float]]) -> None:
         """Feed health judged by the streaming ingest (``Detector.follow_feeds``)."""
@@ -259,11 +274,12 @@ class DetectorSet:
 
     def advance(self, t: float) -> None:
         """Time-driven events up to event time ``t`` (the watermark)."""
-        for det in self.detectors:
+        self.op += 1
+        for det, rank in zip(self.detectors, self._ranks, strict=True):
             if t > det.next_due:
                 alerts = det.advance(t)
                 if alerts:
-                    self._emit(alerts)
+                    self._emit(alerts, rank)
 
     def input_complete_until(self, t: float) -> None:
         for det in self.detectors:
@@ -284,11 +300,18 @@ class DetectorSet:
     def alerts_open(self) -> int:
         return sum(1 for s in self.alert_status.values() if s == "open")
 
-    def _emit(self, alerts: list[Alert]) -> None:
+    def _emit(self, alerts: list[Alert], rank: int = 0) -> None:
+        keys = self.keys
         for alert in alerts:
-            self.alert_kind[alert.alert_id] = alert.kind
-            self.alert_status[alert.alert_id] = alert.status
-            self.on_alert(alert)
+            if keys is not None:
+                keys.append((self.op, rank, len(keys)))
+            self.emit_alert(alert)
+
+    def emit_alert(self, alert: Alert) -> None:
+        """One alert to the sink, its kind and status kept for the summary."""
+        self.alert_kind[alert.alert_id] = alert.kind
+        self.alert_status[alert.alert_id] = alert.status
+        self.on_alert(alert)
 
 
 def _nearest_of(a: Callable[[float, float], float | None],

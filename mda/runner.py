@@ -154,6 +154,7 @@ class EmbeddedRunner:
         # buffer only: every detector disabled, no anchorages learned.
         det_settings = self.settings if detect else replace(self.settings, detectors={
             n: replace(s, enabled=False) for n, s in self.settings.detectors.items()})
+        self.context_given = context
         self.detection = DetectorSet(det_settings, on_alert, context,
                                      geography if detect else None)
         self.detection.on_alert = on_alert or (lambda a: None)
@@ -203,11 +204,23 @@ class EmbeddedRunner:
 
     # -- public ----------------------------------------------------------------------------
     def run(self, sources: Iterable[LineSource], until: datetime | None = None,
-            progress: Progress | None = None) -> Summary:
+            progress: Progress | None = None, jobs: int = 1) -> Summary:
         """Replay ``sources`` (merged in event-time order) to the end, then advance the clock
         to ``until`` if given. Returns the summary. The garbage collector runs with the batch
-        policy meanwhile (mda/gc_policy.py)."""
+        policy meanwhile (mda/gc_policy.py). ``jobs`` > 1: the detectors shared out among
+        that many processes when the replay allows it (mda/split.py), with the same alerts,
+        in the same order, and the same summary."""
         srcs = list(sources)
+        if jobs > 1:
+            from mda import split
+
+            if split.can_split(self, srcs, jobs):
+                return split.run_split(self, srcs, until, progress, jobs)
+        return self.run_serial(srcs, until, progress)
+
+    def run_serial(self, srcs: list[LineSource], until: datetime | None = None,
+                   progress: Progress | None = None) -> Summary:
+        """:meth:`run` in this process."""
         streams = [self._prepared(s, progress) for s in srcs]
         merged: Iterator[Decoded] = (
             streams[0] if len(streams) == 1
