@@ -19,7 +19,7 @@ from pyais.messages import MSG_CLASS
 
 from ingest import quarantine as q
 from ingest.dedup import Deduplicator
-from ingest.fastpos import Fields, position_168, ready_168
+from ingest.fastpos import Fields, position_168, ready_168, static_text_fields
 from ingest.framing import (
     TagBlock,
     gps_clock_time,
@@ -484,7 +484,8 @@ class NmeaDecoder:
             stats.by_type[msg_type] += 1
             return
         try:
-            msg: Any = MSG_CLASS[msg_type].from_vector(bit_vector(payload, fill))
+            msg: Any = (static_text_fields(payload, fill) if msg_type == 5 and bits >= 424
+                        else MSG_CLASS[msg_type].from_vector(bit_vector(payload, fill)))
         except Exception as exc:  # pyais raises many kinds; none may stop the stream
             stats.lines_used -= len(lines)
             self.reject_lines(lines, q.UNDECODABLE, f"{type(exc).__name__}: {exc}"[:200])

@@ -8,14 +8,14 @@ import gzip
 from pathlib import Path
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pyais.bit_vector import bit_vector
 from pyais.messages import MSG_CLASS
 
 from ingest.decode import NmeaDecoder
 from ingest.dedup import Deduplicator
-from ingest.fastpos import position_168, positions_168
+from ingest.fastpos import position_168, positions_168, static_text_fields
 from ingest.quarantine import IngestStats
 
 _ARMOUR = [chr(c) for c in list(range(48, 88)) + list(range(96, 120))]
@@ -192,3 +192,48 @@ def test_types_ingest_keeps_nothing_of_are_counted_not_decoded(monkeypatch: Any)
     assert [type(r[0]).__name__ for r in records] == ["VesselStatic"]
     assert isinstance(rejects, list)
     assert [r.reason for r in rejects] == ["undecodable"]
+
+
+_STATIC_FIELDS = ("mmsi", "imo", "callsign", "shipname", "ship_type", "to_bow", "to_stern",
+                  "to_port", "to_starboard", "draught", "destination")
+
+
+def _armour_bits(value: int, chars: int) -> bytes:
+    return "".join(_ARMOUR[(value >> (6 * (chars - 1 - i))) & 63] for i in range(chars)).encode()
+
+
+def _static_fields_equal(payload: bytes, fill: int) -> None:
+    want: Any = MSG_CLASS[5].from_vector(bit_vector(payload, fill))
+    got = static_text_fields(payload, fill)
+    for name in _STATIC_FIELDS:
+        w, g = getattr(want, name), getattr(got, name)
+        assert (type(g), g) == (type(w), w), name
+
+
+@settings(max_examples=300)
+@given(rest=st.integers(0, 2**418 - 1), extra=st.integers(0, 8))
+@example(rest=0, extra=0)
+@example(rest=2**418 - 1, extra=2)
+def test_type5_fast_path_equals_pyais_on_random_payloads(rest: int, extra: int) -> None:
+    """Any type 5 of 424 to 432 bits (71 or 72 characters, any fill): every field ingest
+    reads is pyais's."""
+    bits = 424 + extra
+    chars = -(-bits // 6)
+    fill = chars * 6 - bits
+    value = (((5 << 418) | rest) << extra) << fill
+    _static_fields_equal(_armour_bits(value, chars), fill)
+
+
+def test_type5_fast_path_equals_pyais_on_a_real_capture(shared: Path) -> None:
+    from pyais.stream import IterMessages
+
+    path = shared / "nmea" / "aishub_3min_global_gpsd-contrib.nmea.gz"
+    with gzip.open(path, "rb") as f:
+        lines = [ln.rstrip(b"\r\n") for ln in f]
+    n = 0
+    for msg in IterMessages(lines):
+        payload, fill = msg.payload, msg.fill_bits
+        if payload[:1] == b"5" and len(payload) * 6 - fill >= 424:
+            _static_fields_equal(payload, fill)
+            n += 1
+    assert n > 1000
