@@ -17,6 +17,12 @@ one process (the messages are the input's positions as ``mda ingest`` encodes th
 * worker, cells role, per position (its cell records per position times the cost of one):
   JSON decode, buffer push and release, the rendezvous detector's ``step``.
 
+The wire-format stages (encode, decode, ``PositionReport``) are timed on their own, keeping
+nothing, as the streaming path does; the lists the next stages need are built apart, untimed
+(building them timed, the cyclic garbage collector's passes over half a million new objects
+and fresh memory made the JSON encode 3 to 10 times as costly). Ingest's decode stage keeps its
+output (the positions the other stages use), as the embedded runner's callers may.
+
 The sum is a position's cost through one worker process (ingest apart), and 1e6 / sum the
 positions/s one worker can reach on this machine at best. Figures are from one run on a
 shared machine: compare the stages with each other, not with another run.
@@ -26,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import sys
 import time
 from collections import defaultdict
@@ -62,20 +69,34 @@ def main() -> None:
                    on_static=statics.append).run([Source.open(str(args.input))])
     n = len(reports)
     us["ingest: decode, validate, dedup, order"] = (time.perf_counter() - t0) / n * 1e6
+    encode = codec.encode_position
     t0 = time.perf_counter()
-    msgs = [codec.encode_position(r) for r in reports]
+    for r in reports:
+        encode(r)
     us["ingest: JSON encode"] = (time.perf_counter() - t0) / n * 1e6
+    gc.disable()
+    msgs = [encode(r) for r in reports]
+    gc.enable()
     if args.bootstrap:
         send_us, flush_us, cpu_us = _batch_produce(args.bootstrap, msgs)
         us["ingest: BatchProducer send (librdkafka, acks=all, idempotent, gzip)"] = send_us
         us["ingest: BatchProducer flush wait at the end"] = flush_us
 
+    decode, position_of = codec.decode, codec.position_of
     t0 = time.perf_counter()
-    objs = [codec.decode(m) for m in msgs]
+    for m in msgs:
+        decode(m)
     us["worker: JSON decode"] = (time.perf_counter() - t0) / n * 1e6
+    gc.disable()
+    objs = [decode(m) for m in msgs]
+    gc.enable()
     t0 = time.perf_counter()
-    recs = [codec.position_of(o) for o in objs]
+    for o in objs:
+        position_of(o)
     us["worker: PositionReport"] = (time.perf_counter() - t0) / n * 1e6
+    gc.disable()
+    recs = [position_of(o) for o in objs]
+    gc.enable()
 
     settings = preset_settings()
     det = DetectorSet(only(settings, PER_VESSEL))
@@ -124,8 +145,10 @@ def main() -> None:
         cells.static(v)
     buf = EventTimeBuffer(float("inf"))
     t0 = time.perf_counter()
+    gc.disable()
     cobjs = [codec.decode(m) for _, _, m in sent]
     crecs = [codec.position_of(o) for o in cobjs]
+    gc.enable()
     us["worker: cells JSON decode and PositionReport"] = (time.perf_counter() - t0) / n * 1e6
     t0 = time.perf_counter()
     for r in crecs:
