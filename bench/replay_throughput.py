@@ -74,7 +74,6 @@ def mda_inprocess(path: Path, jobs: int = 1) -> tuple[float, int]:
 
 def stages(path: Path) -> dict[str, float]:
     """CPU seconds of decoding alone, of the run with no detector, and of the run with all."""
-    from dataclasses import replace
 
     from ingest.decode import NmeaDecoder
     from ingest.dedup import Deduplicator
@@ -97,8 +96,7 @@ def stages(path: Path) -> dict[str, float]:
             decoder.rejects.clear()
         decode = time.process_time() - t0
     full = preset_settings()
-    off = replace(full, detectors={k: replace(v, enabled=False)
-                                   for k, v in full.detectors.items()})
+    off = full.only()
     out["decode"] = decode
     for name, settings in (("off", off), ("on", full)):
         t0 = time.process_time()
@@ -109,7 +107,6 @@ def stages(path: Path) -> dict[str, float]:
 
 def per_detector(path: Path) -> dict[str, float]:
     """CPU seconds of the run with every detector off, and with each detector alone on."""
-    from dataclasses import replace
 
     from ingest.sources import Source
     from mda.runner import EmbeddedRunner
@@ -118,8 +115,7 @@ def per_detector(path: Path) -> dict[str, float]:
     full = preset_settings()
     out: dict[str, float] = {}
     for only in ["", *full.detectors]:
-        settings = replace(full, detectors={
-            k: replace(v, enabled=v.enabled and k == only) for k, v in full.detectors.items()})
+        settings = full.only(only)  # ("": none)
         t0 = time.process_time()
         EmbeddedRunner(settings).run([Source.open(str(path))])
         out[only or "off"] = time.process_time() - t0

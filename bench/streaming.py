@@ -51,6 +51,13 @@ sys.path.insert(0, str(REPO))
 SHARED = Path(os.environ.get("MDA_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
+def agreement(got: dict[str, Any], want: dict[str, Any]) -> str:
+    """Whether the alerts topic's final alert states are those of ``mda replay``."""
+    if got == want:
+        return "agree"
+    return f"DIFFER ({len(set(got.items()) ^ set(want.items()))} of {len(want)})"
+
+
 def run_workers(n: int, bootstrap: str, prefix: str, tmp: Path) -> list[subprocess.Popen[bytes]]:
     procs = []
     for i in range(n):
@@ -199,9 +206,9 @@ def checkpoint_figures(bootstrap: str, vessels: int) -> dict[str, float]:
     from mda.settings import preset_settings
     from mda.streaming import state
     from mda.streaming.topics import Topics
-    from mda.streaming.worker import PER_VESSEL, PartitionState, Worker, only
+    from mda.streaming.worker import PER_VESSEL, PartitionState, Worker
 
-    det = DetectorSet(only(preset_settings(), PER_VESSEL))
+    det = DetectorSet(preset_settings().only(*PER_VESSEL))
     t = 1_717_200_000.0
     for k in range(3):
         for i in range(vessels):
@@ -321,9 +328,7 @@ def main() -> None:
                 t_done = wait_consumed(logs)
             finally:
                 stop(procs)
-            got = final_alerts(bootstrap, prefix)
-            agree = "agree" if got == want else (
-                f"DIFFER ({len(set(got.items()) ^ set(want.items()))} of {len(want)})")
+            agree = agreement(final_alerts(bootstrap, prefix), want)
             print(f"end to end, {n_workers} worker(s): {positions:,} positions published in "
                   f"{dt:.1f} s and through every detector in {t_done - t0:.1f} s = "
                   f"{positions / (t_done - t0):,.0f} positions/s; alerts {agree} with "
@@ -341,9 +346,7 @@ def main() -> None:
             finally:
                 stop(procs)
             t0 = min(t for log in logs for t, _ in worker_lines(log, "assigned"))
-            got = final_alerts(bootstrap, prefix)
-            agree = "agree" if got == want else (
-                f"DIFFER ({len(set(got.items()) ^ set(want.items()))} of {len(want)})")
+            agree = agreement(final_alerts(bootstrap, prefix), want)
             print(f"workers from a pre-filled topic, {n_workers} worker(s): {positions:,} "
                   f"positions through every detector in {t_done - t0:.1f} s = "
                   f"{positions / (t_done - t0):,.0f} positions/s; alerts {agree} with "

@@ -50,7 +50,7 @@ def main() -> None:
     from mda.runner import EmbeddedRunner
     from mda.settings import preset_settings
     from mda.streaming import codec
-    from mda.streaming.worker import PER_VESSEL, cell_partition, cells_near, only
+    from mda.streaming.worker import PER_VESSEL, cell_partition, cells_near
 
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--input", type=Path)
@@ -99,7 +99,7 @@ def main() -> None:
     gc.enable()
 
     settings = preset_settings()
-    det = DetectorSet(only(settings, PER_VESSEL))
+    det = DetectorSet(settings.only(*PER_VESSEL))
     for v in statics:
         det.static(v)
     spent: dict[str, float] = defaultdict(float)
@@ -140,7 +140,7 @@ def main() -> None:
         us[f"worker: aiokafka fetch of its cell records ({per_pos:.2f} per position)"] = (
             fetch * per_pos)
 
-    cells = DetectorSet(only(settings, ("rendezvous",)))
+    cells = DetectorSet(settings.only("rendezvous"))
     for v in statics:
         cells.static(v)
     buf = EventTimeBuffer(float("inf"))

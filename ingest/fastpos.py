@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from pyais.bit_vector import _SIXBIT_CHAR, int_bit_vector
 from pyais.constants import ShipType
-from pyais.messages import to_10th, to_lat_lon, to_speed
+from pyais.messages import MSG_CLASS, to_10th, to_lat_lon, to_speed
 
 from ingest.framing import ARMOUR
 
@@ -150,12 +150,12 @@ def ready_168(payloads: bytes, class_b: list[bool]) -> Ready:
             _with_none(heading, heading >= 360), types.tolist(), plain.tolist())
 
 
-# Type 5 (static and voyage data): the fields ingest reads, (start bit, width), from pyais's
-# own decoding plan of ``MessageType5`` (ITU-R M.1371); strings are six-bit text.
-_TYPE5_NUMBERS = {"mmsi": (8, 30), "imo": (40, 30), "ship_type": (232, 8), "to_bow": (240, 9),
-                  "to_stern": (249, 9), "to_port": (258, 6), "to_starboard": (264, 6),
-                  "draught": (294, 8)}
-_TYPE5_TEXT = {"callsign": (70, 42), "shipname": (112, 120), "destination": (302, 120)}
+# Type 5 (static and voyage data): the fields ingest reads, (start bit, width), taken from
+# pyais's own decoding plan of ``MessageType5`` (name, offset, width, signed, kind, converter).
+_PLAN_5 = {step[0]: (step[1], step[2]) for step in MSG_CLASS[5].decoder_plan()}
+_TYPE5_NUMBERS = {n: _PLAN_5[n] for n in ("mmsi", "imo", "ship_type", "to_bow", "to_stern",
+                                           "to_port", "to_starboard", "draught")}
+_TYPE5_TEXT = {n: _PLAN_5[n] for n in ("callsign", "shipname", "destination")}
 
 
 def static_text_fields(payload: bytes, fill: int) -> SimpleNamespace:

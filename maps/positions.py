@@ -22,8 +22,7 @@ def collect_positions(inputs: Sequence[str], lateness_s: float | None = None,
     from mda.settings import preset_settings
 
     settings = preset_settings()
-    settings = replace(settings, detectors={k: replace(v, enabled=False)
-                                            for k, v in settings.detectors.items()})
+    settings = settings.only()
     if lateness_s is not None:
         settings = replace(settings, ingest=replace(settings.ingest,
                                                      allowed_lateness_s=lateness_s))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import chain, islice
 from typing import Any
@@ -152,8 +152,7 @@ class EmbeddedRunner:
         self.buffer = EventTimeBuffer(self._lateness, self.settings.ingest.arrival_lateness_s)
         # The detector set; ``detect=False`` (the streaming ingest) runs ingest and the
         # buffer only: every detector disabled, no anchorages learned.
-        det_settings = self.settings if detect else replace(self.settings, detectors={
-            n: replace(s, enabled=False) for n, s in self.settings.detectors.items()})
+        det_settings = self.settings if detect else self.settings.only()
         self.context_given = context
         self.detection = DetectorSet(det_settings, on_alert, context,
                                      geography if detect else None)

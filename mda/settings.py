@@ -145,6 +145,12 @@ class Settings:
     radar: RadarSettings = field(default_factory=RadarSettings)
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
 
+    def only(self, *names: str) -> Settings:
+        """These settings with only the detectors ``names`` enabled (those of them that are):
+        a streaming ingest, worker or split replay's share, a run with no detector."""
+        return replace(self, detectors={n: replace(s, enabled=s.enabled and n in names)
+                                        for n, s in self.detectors.items()})
+
     def detector(self, name: str, kind: type[D]) -> D:
         """The settings of detector ``name`` as its own class, e.g.
         ``settings.detector("gap", GapSettings).threshold_h``: KeyError if there is no such

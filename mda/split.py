@@ -141,9 +141,7 @@ def _child(runner: EmbeddedRunner, names: list[str], sources: list[LineSource],
            until: datetime | None, conn: Connection, first: bool, progress: bool) -> None:
     """One process's share (forked: ``runner`` is the parent's, copied)."""
     try:
-        settings = runner.settings
-        share = replace(settings, detectors={n: replace(s, enabled=s.enabled and n in names)
-                                             for n, s in settings.detectors.items()})
+        share = runner.settings.only(*names)
         alerts: list[Alert] = []
         detection = DetectorSet(share, alerts.append, runner.context_given, runner.geography)
         detection.keys = []

@@ -77,10 +77,7 @@ class BatchProducer:
         if self._error is not None:
             self._raise()
         try:
-            if headers is None:
-                self._produce(topic, value, key, partition)
-            else:
-                self._produce(topic, value, key, partition, headers=headers)
+            self._produce(topic, value, key, partition, headers=headers)
         except BufferError:
             self._wait_for_room(topic, partition, key, value, headers)
         if time.monotonic() >= self._next_poll:
@@ -94,10 +91,7 @@ class BatchProducer:
             if self._error is not None:
                 self._raise()
             try:
-                if headers is None:
-                    self._produce(topic, value, key, partition)
-                else:
-                    self._produce(topic, value, key, partition, headers=headers)
+                self._produce(topic, value, key, partition, headers=headers)
                 return
             except BufferError:
                 continue

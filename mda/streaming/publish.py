@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -72,12 +71,9 @@ class KafkaPublisher:
         self._pace_origin: tuple[float, float] | None = None
         # ingest, the event-time buffer and the feed detector only: the workers run the
         # vessel detectors (no geography here: nothing to learn or look up)
-        feed_only = replace(self.settings, detectors={
-            n: replace(s, enabled=s.enabled and n == "feed")
-            for n, s in self.settings.detectors.items()})
-        self.runner = EmbeddedRunner(feed_only, on_alert=self._alert, on_reject=self._reject,
-                                     on_position=self._position, on_static=self._static,
-                                     on_watermark=self._watermark)
+        self.runner = EmbeddedRunner(self.settings.only("feed"), on_alert=self._alert,
+                                     on_reject=self._reject, on_position=self._position,
+                                     on_static=self._static, on_watermark=self._watermark)
         self._feed = next((d for d in self.runner.detectors if isinstance(d, FeedDetector)),
                           None)
 

@@ -42,7 +42,7 @@ import math
 import time
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from mda.detection import DetectorSet, EventTimeBuffer
@@ -81,13 +81,6 @@ def cells_near(lat: float, lon: float, margin_m: float) -> set[tuple[int, int]]:
     return {cell_of(lat + a * dlat, lon + b * dlon) for a in (-1, 0, 1) for b in (-1, 0, 1)}
 
 
-def only(settings: Settings, names: tuple[str, ...]) -> Settings:
-    """The settings with only the detectors ``names`` enabled."""
-    dets = {n: (s if n in names else replace(s, enabled=False))
-            for n, s in settings.detectors.items()}
-    return replace(settings, detectors=dets)
-
-
 @dataclass
 class PartitionState:
     """What a worker keeps per input partition; what a checkpoint holds."""
@@ -120,8 +113,8 @@ class Worker:
         self.batch = batch
         self.stop_grace_s = stop_grace_s
         self._clock = clock
-        self._settings = {"vessels": only(settings, PER_VESSEL),
-                          "cells": only(settings, ("rendezvous",))}
+        self._settings = {"vessels": settings.only(*PER_VESSEL),
+                          "cells": settings.only("rendezvous")}
         rv = settings.detectors.get("rendezvous")
         self.margin_m = float(getattr(rv, "max_distance_m", 500.0))
         self.slow_kn = float(getattr(rv, "max_sog_kn", 2.0))
